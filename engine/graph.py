@@ -1,0 +1,178 @@
+"""Walking the graph: topological order, the backward pass (all at once or step by step), and the
+switches that change how ops record the graph (`no_grad`, `name_scope`).
+
+This is the one place where the chain rule is applied:
+
+    parent.grad += d(node)/d(parent) * d(root)/d(node)
+
+Every walk here is iterative, so graphs of any depth work at the default recursion limit.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterator
+
+from engine import value as _value
+
+
+def topological_order(root) -> list:
+    """Every node `root` depends on, each after all of its parents, `root` last.
+
+    Deterministic: parents are visited in operand order, so the same graph gives the same order
+    in every run and process. Iterative depth-first search, so depth is unlimited.
+    """
+    order = []
+    visited = {id(root)}
+    # Each stack entry is a node and an iterator over its parents; a node is emitted when its
+    # iterator runs out, i.e. after all of its parents were emitted.
+    stack = [(root, iter(root.parents))]
+    while stack:
+        node, pending = stack[-1]
+        for parent in pending:
+            if id(parent) not in visited:
+                visited.add(id(parent))
+                stack.append((parent, iter(parent.parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def backward(root) -> None:
+    """Compute d(root)/d(node) for every node in root's graph and store it in `node.grad`.
+
+    Gradient semantics (as in PyTorch):
+      * leaves (nodes without parents: inputs, parameters) *accumulate* across calls, so call
+        `zero_grad()` (or an optimizer's) before each training step;
+      * interior nodes are reset at the start of every pass, so after any call they hold this
+        pass's gradient, and a drawing made after a second `backward()` is still right.
+    """
+    order = topological_order(root)
+    for node in order:
+        if node.parents:
+            node.grad = 0.0
+    root.grad += 1.0  # interior roots were just reset to 0; a leaf root accumulates like any leaf
+    for node in reversed(order):
+        parents = node.parents
+        if parents:
+            upstream = node.grad
+            for parent, local in zip(parents, node.local_grad()):
+                parent.grad += local * upstream
+
+
+@dataclass(frozen=True)
+class EdgeStep:
+    """One application of the chain rule along the edge parent -> node."""
+
+    parent: object
+    parent_name: str
+    local_grad: float  # d(node)/d(parent)
+    contribution: float  # local_grad * upstream: what this edge adds to parent.grad
+    grad_before: float
+    grad_after: float
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """What backward did at one node: its upstream gradient pushed to each of its parents."""
+
+    index: int  # 1-based position among the steps
+    total: int  # how many steps this backward pass has
+    node: object
+    node_name: str
+    root_name: str
+    upstream: float  # d(root)/d(node)
+    edges: tuple[EdgeStep, ...]
+
+    def __str__(self) -> str:
+        lines = []
+        for e in self.edges:
+            lines.append(
+                f"{self.node_name} -> {e.parent_name}:  "
+                f"d{self.root_name}/d{e.parent_name} += {e.local_grad:.4g} (d{self.node_name}/d{e.parent_name})"
+                f" * {self.upstream:.4g} (d{self.root_name}/d{self.node_name}) = {e.grad_after:.4g}"
+            )
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<BackwardStep {self.index}/{self.total} at {self.node_name} ({self.node.op}), upstream={self.upstream:.4g}>"
+
+
+def node_names(order) -> dict:
+    """A readable name for each node, keyed by id(): its label, or `#k` (k its position in
+    `order`) for unlabeled nodes. Drawings and step printouts use the same names."""
+    return {id(node): node.label or f"#{k}" for k, node in enumerate(order)}
+
+
+def backward_steps(root) -> Iterator[BackwardStep]:
+    """`backward()`, one node at a time: a generator yielding a `BackwardStep` per interior node.
+
+    Steps come in the exact order `backward()` uses (reverse topological order). Each step has
+    already been applied when it is yielded, so the graph always holds a consistent partial
+    state; exhausting the generator leaves exactly the gradients `backward()` leaves.
+
+        >>> for step in loss.backward_steps():   # doctest: +SKIP
+        ...     print(step)
+    """
+    order = topological_order(root)
+    names = node_names(order)
+    interior = [node for node in reversed(order) if node.parents]
+    root_name = root.label or "L"
+    for node in order:
+        if node.parents:
+            node.grad = 0.0
+    root.grad += 1.0
+    for index, node in enumerate(interior, start=1):
+        upstream = node.grad
+        edges = []
+        for parent, local in zip(node.parents, node.local_grad()):
+            before = parent.grad
+            contribution = local * upstream
+            parent.grad = before + contribution
+            edges.append(EdgeStep(parent, names[id(parent)], local, contribution, before, parent.grad))
+        yield BackwardStep(index, len(interior), node, names[id(node)], root_name, upstream, tuple(edges))
+
+
+def zero_grad(root) -> None:
+    """Set `grad` to 0.0 on every node in root's graph."""
+    for node in topological_order(root):
+        node.grad = 0.0
+
+
+@contextmanager
+def no_grad():
+    """Inside this block ops compute `data` only: no parents, no closures, nothing to backprop.
+
+    Use it for evaluation and for parameter updates. Nests, and restores the previous mode.
+    """
+    previous = _value._recording
+    _value._recording = False
+    try:
+        yield
+    finally:
+        _value._recording = previous
+
+
+def is_grad_enabled() -> bool:
+    """False inside `no_grad()`."""
+    return _value._recording
+
+
+@contextmanager
+def name_scope(name: str):
+    """Stamp every node created inside the block with `scope` = the dotted path of open scopes.
+
+    `nn` opens one per module call (e.g. `layers.1.neurons.3`), so drawings can cluster a
+    network's nodes by the neuron or layer that made them. The engine itself never sets one.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name_scope needs a non-empty string, got {name!r}")
+    previous = _value._scope
+    _value._scope = name if previous is None else f"{previous}.{name}"
+    try:
+        yield
+    finally:
+        _value._scope = previous

@@ -1,0 +1,1 @@
+"""gradwalk.nn: neurons, layers and MLPs built from engine Values."""
