@@ -66,15 +66,14 @@ class Value:
         return text + ")"
 
     # -- binary arithmetic ------------------------------------------------------------------------
-    # Returning NotImplemented for an unsupported operand lets Python raise its usual TypeError,
-    # which names both operand types ("unsupported operand type(s) for *: 'Value' and 'str'").
+    # An operand that is not a Value, int or float raises at once (rather than returning
+    # NotImplemented): Python's fallback messages, such as "can't multiply sequence by non-int of
+    # type 'Value'" for `[1] * x`, would blame the Value instead of naming the wrong operand.
 
     def __add__(self, other):
         if isinstance(other, Value):
             return _node(self.data + other.data, (self, other), "+", _ones2)
-        c = _constant(other)
-        if c is None:
-            return NotImplemented
+        c = _constant(other, "+")
         return _node(self.data + c, (self,), "+" + _fmt(c), _one)
 
     __radd__ = __add__
@@ -82,15 +81,11 @@ class Value:
     def __sub__(self, other):
         if isinstance(other, Value):
             return _node(self.data - other.data, (self, other), "-", _one_minus_one)
-        c = _constant(other)
-        if c is None:
-            return NotImplemented
+        c = _constant(other, "-")
         return _node(self.data - c, (self,), "-" + _fmt(c), _one)
 
     def __rsub__(self, other):  # other - self
-        c = _constant(other)
-        if c is None:
-            return NotImplemented
+        c = _constant(other, "-")
         return _node(c - self.data, (self,), _fmt(c) + "-", _minus_one)
 
     def __mul__(self, other):
@@ -98,9 +93,7 @@ class Value:
         if isinstance(other, Value):
             b = other.data
             return _node(a * b, (self, other), "*", lambda: (b, a))
-        c = _constant(other)
-        if c is None:
-            return NotImplemented
+        c = _constant(other, "*")
         return _node(a * c, (self,), "*" + _fmt(c), lambda: (c,))
 
     __rmul__ = __mul__
@@ -111,16 +104,12 @@ class Value:
             b = other.data
             _check_divisor(a, b)
             return _node(a / b, (self, other), "/", lambda: (1.0 / b, -a / (b * b)))
-        c = _constant(other)
-        if c is None:
-            return NotImplemented
+        c = _constant(other, "/")
         _check_divisor(a, c)
         return _node(a / c, (self,), "/" + _fmt(c), lambda: (1.0 / c,))
 
     def __rtruediv__(self, other):  # other / self
-        c = _constant(other)
-        if c is None:
-            return NotImplemented
+        c = _constant(other, "/")
         b = self.data
         _check_divisor(c, b)
         return _node(c / b, (self,), _fmt(c) + "/", lambda: (-c / (b * b),))
@@ -134,18 +123,14 @@ class Value:
                 raise ValueError(f"x ** y with a Value exponent needs x > 0 (d/dy = x**y * log x), got x={x!r}")
             out = _power(x, y, "**")
             return _node(out, (self, other), "**", lambda: (y * out / x, out * math.log(x)))
-        n = _constant(other)
-        if n is None:
-            return NotImplemented
+        n = _constant(other, "**")
         if x < 0.0 and not n.is_integer():
             raise ValueError(f"x ** {_fmt(n)} is not real for x={x!r} (x must be >= 0 for a fractional power)")
         out = _power(x, n, "**" + _fmt(n))
         return _node(out, (self,), "**" + _fmt(n), lambda: (_power_slope(x, n),))
 
     def __rpow__(self, other):  # base ** self, base a number: d/dx = base^x ln(base)
-        base = _constant(other)
-        if base is None:
-            return NotImplemented
+        base = _constant(other, "**")
         if base <= 0.0:
             raise ValueError(f"{_fmt(base)} ** x needs a positive base (d/dx = base**x * log base), got {base!r}")
         out = _power(base, self.data, _fmt(base) + "**")
@@ -350,13 +335,13 @@ def _as_float(x, where: str) -> float:
     raise TypeError(f"{where} takes a Value, int or float, not {type(x).__name__}")
 
 
-def _constant(x):
-    """A plain-number operand as a float, or None when it is not one (bool included)."""
+def _constant(x, op: str) -> float:
+    """A plain-number operand as a float; TypeError naming its type otherwise (bool included)."""
     if type(x) is float:
         return x
     if isinstance(x, (int, float)) and not isinstance(x, bool):
         return float(x)
-    return None
+    raise TypeError(f"unsupported operand for {op}: Value and {type(x).__name__} (use a Value, int or float)")
 
 
 def as_value(x) -> Value:

@@ -1,0 +1,44 @@
+# The README's two commands: `make demo` and `make test`. Each sets up what it needs: a
+# virtualenv in .venv with gradwalk installed in editable mode, and Graphviz's `dot` through
+# apt-get where it is missing and this user may install it. Under CI (CI=true) `make test` also
+# installs Chromium, so the browser test of the backprop player runs instead of skipping.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+SYSTEM := bash .ci/ensure-system-packages
+BROWSER_PACKAGES := $(if $(CI),chromium=chromium chromedriver=chromium-driver)
+
+.PHONY: demo test bench clean
+
+demo: $(VENV)/.installed-demos
+	@$(SYSTEM) dot=graphviz
+	$(PY) demos/moons.py
+
+test: $(VENV)/.installed-test
+	@$(SYSTEM) dot=graphviz $(BROWSER_PACKAGES)
+	$(PY) -m pytest --hypothesis-show-statistics -q
+
+bench: $(VENV)/.installed-bench
+	$(PY) demos/benchmark.py
+
+# A venv needs Debian's python3-venv; install it once if `python3 -m venv` cannot make one.
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
+		{ echo "gradwalk needs Python 3.10 or newer; $(PYTHON) is $$($(PYTHON) --version)"; exit 1; }
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { rm -rf $(VENV); \
+		$(SYSTEM) python3-venv; $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install -q --upgrade pip
+
+# Stamps: reinstall when pyproject.toml changes.
+$(VENV)/.installed-demos: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[demos]' && touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[dev,demos]' && touch $@
+
+$(VENV)/.installed-bench: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[demos,bench]' && touch $@
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .hypothesis build *.egg-info

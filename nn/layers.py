@@ -1,0 +1,239 @@
+"""Neurons, layers and multi-layer perceptrons made of engine `Value`s.
+
+A neuron computes `activation(w . x + b)`. By default `w . x + b` is a single fused
+`engine.dot` node (fast, and a compact drawing); `fused=False` builds the same number from
+elementary `*` and `+` nodes, so a drawing shows every multiply-add. Both give bit-identical
+outputs and gradients: the chain adds the terms in the same order `dot` does.
+
+Every call runs inside `engine.name_scope`, so each node records which neuron and layer made
+it (`layers.1.neurons.3`), matching the parameter names of `named_parameters()`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from engine import Value, dot, name_scope
+from nn.module import Module, resolve_rng
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+"""Names accepted for `activation` / `output_activation`."""
+
+INITS = ("uniform", "he", "xavier", "glorot")
+"""Names accepted for `init`:
+
+* `uniform`: every weight and bias from U(-1, 1), as in micrograd.
+* `he`: weights from N(0, 2/nin) (suits relu); biases 0.
+* `xavier` / `glorot` (the same thing): weights from U(-a, a), a = sqrt(6/(nin+nout)) (suits
+  tanh and sigmoid); biases 0.
+"""
+
+# Unbound Value methods: calling one costs a single call, no lambda or lookup by name.
+_ACTIVATION_FN = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid, "linear": None}
+
+
+class Neuron(Module):
+    """One neuron: `activation(w0*x0 + ... + w(n-1)*x(n-1) + b)`.
+
+    Args:
+        nin: number of inputs.
+        activation: "relu" (default), "tanh", "sigmoid" or "linear".
+        init: how to draw the initial parameters, see `nn.layers.INITS`.
+        fused: True (default) for one `dot` node per pre-activation; False for a chain of
+            elementary `*` and `+` nodes (same numbers, a more detailed graph for teaching).
+        fan_out: the fan-out used by xavier init (a Layer passes its width; default 1).
+        seed / rng: an int seed or a `random.Random` to draw from (reproducible runs).
+
+    Calling it with `nin` inputs (floats or Values) returns one Value.
+    """
+
+    def __init__(self, nin: int, activation: str = "relu", *, init: str = "uniform", fused: bool = True,
+                 fan_out: int = 1, seed=None, rng=None):
+        _check_width(nin, "nin")
+        _check_width(fan_out, "fan_out")
+        _check_choice(activation, ACTIVATIONS, "activation")
+        _check_choice(init, INITS, "init")
+        rng = resolve_rng(seed, rng)
+        self.nin = nin
+        self.activation = activation
+        self.init = init
+        self.fused = bool(fused)
+        draw_w, draw_b = _initializer(init, nin, fan_out, rng)
+        self.w = [Value(draw_w(), f"w{i}", param=True) for i in range(nin)]
+        self.b = Value(draw_b(), "b", param=True)
+        self._act = _ACTIVATION_FN[activation]
+
+    def __call__(self, x) -> Value:
+        """The neuron's output for inputs `x` (a sequence of `nin` floats or Values)."""
+        _check_inputs(x, self.nin, self)
+        return self._forward(x)
+
+    def _forward(self, x) -> Value:
+        # Called by Layer after it has checked the inputs once for all its neurons.
+        if self.scope_name is None:
+            return self._compute(x)
+        with name_scope(self.scope_name):
+            return self._compute(x)
+
+    def _compute(self, x) -> Value:
+        if self.fused:
+            out = dot(self.w, x, self.b)
+        else:
+            out = None
+            for wi, xi in zip(self.w, x):
+                term = wi * xi
+                out = term if out is None else out + term
+            out = out + self.b
+        act = self._act
+        return out if act is None else act(out)
+
+    def architecture(self) -> dict:
+        """`{"type": "Neuron", "nin": ..., "activation": ...}`."""
+        return {"type": "Neuron", "nin": self.nin, "activation": self.activation}
+
+    def __repr__(self) -> str:
+        return f"Neuron({self.nin}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """`nout` neurons that all see the same `nin` inputs.
+
+    Takes the same keyword arguments as `Neuron`. Calling it returns a list of `nout` Values,
+    always a list, even when nout is 1.
+    """
+
+    def __init__(self, nin: int, nout: int, activation: str = "relu", *, init: str = "uniform", fused: bool = True,
+                 seed=None, rng=None):
+        _check_width(nin, "nin")
+        _check_width(nout, "nout")
+        rng = resolve_rng(seed, rng)
+        self.nin = nin
+        self.nout = nout
+        self.activation = activation
+        self.neurons = [Neuron(nin, activation, init=init, fused=fused, fan_out=nout, rng=rng) for _ in range(nout)]
+        for j, neuron in enumerate(self.neurons):
+            neuron.scope_name = f"neurons.{j}"
+
+    def __call__(self, x) -> list[Value]:
+        """The list of the neurons' outputs for inputs `x` (a sequence of `nin` floats or Values)."""
+        _check_inputs(x, self.nin, self)
+        return self._forward(x)
+
+    def _forward(self, x) -> list[Value]:
+        if self.scope_name is None:
+            return [n._forward(x) for n in self.neurons]
+        with name_scope(self.scope_name):
+            return [n._forward(x) for n in self.neurons]
+
+    def architecture(self) -> dict:
+        """`{"type": "Layer", "nin": ..., "nout": ..., "activation": ...}`."""
+        return {"type": "Layer", "nin": self.nin, "nout": self.nout, "activation": self.activation}
+
+    def __repr__(self) -> str:
+        return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: layers of widths `nouts`, each feeding the next.
+
+    Hidden layers use `activation`; the last layer uses `output_activation` ("linear" by
+    default: raw scores, as hinge and the *_with_logits losses expect). Calling it returns a
+    single Value when the last width is 1, else a list of Values.
+
+        >>> model = MLP(2, [16, 16, 1], seed=0)
+        >>> len(model.parameters())
+        337
+    """
+
+    def __init__(self, nin: int, nouts, activation: str = "relu", output_activation: str = "linear", *,
+                 init: str = "uniform", fused: bool = True, seed=None, rng=None):
+        _check_width(nin, "nin")
+        nouts = list(nouts) if isinstance(nouts, (list, tuple)) else nouts
+        if not isinstance(nouts, list) or not nouts:
+            raise ValueError(f"nouts should be a non-empty list of layer widths, got {nouts!r}")
+        for k, width in enumerate(nouts):
+            _check_width(width, f"nouts[{k}]")
+        _check_choice(activation, ACTIVATIONS, "activation")
+        _check_choice(output_activation, ACTIVATIONS, "output_activation")
+        rng = resolve_rng(seed, rng)
+        self.nin = nin
+        self.nouts = nouts
+        self.activation = activation
+        self.output_activation = output_activation
+        sizes = [nin] + nouts
+        last = len(nouts) - 1
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], output_activation if i == last else activation, init=init, fused=fused,
+                  rng=rng)
+            for i in range(len(nouts))
+        ]
+        for i, layer in enumerate(self.layers):
+            layer.scope_name = f"layers.{i}"
+        self._single = nouts[-1] == 1
+
+    def __call__(self, x):
+        """The network's output for inputs `x`: a Value if the last layer has width 1, else a list."""
+        _check_inputs(x, self.nin, self)
+        for layer in self.layers:
+            x = layer._forward(x)
+        return x[0] if self._single else x
+
+    def architecture(self) -> dict:
+        """`{"type": "MLP", "nin": ..., "nouts": [...], "activation": ..., "output_activation": ...}`."""
+        return {"type": "MLP", "nin": self.nin, "nouts": list(self.nouts), "activation": self.activation,
+                "output_activation": self.output_activation}
+
+    def __repr__(self) -> str:
+        return (f"MLP({self.nin}, {self.nouts}, activation={self.activation!r}, "
+                f"output_activation={self.output_activation!r})")
+
+
+def output_activation(model) -> str | None:
+    """The activation of a built-in model's output ("sigmoid" means it outputs probabilities);
+    None for a model that does not say."""
+    return getattr(model, "output_activation", None) or getattr(model, "activation", None)
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+
+def _check_inputs(x, nin: int, module) -> None:
+    try:
+        n = len(x)
+    except TypeError:
+        raise TypeError(f"{module!r} takes a list of {nin} inputs, not {type(x).__name__}") from None
+    if n != nin:
+        raise ValueError(f"{module!r} expects {nin} inputs, got {n}")
+
+
+def _check_width(n, what: str) -> None:
+    if type(n) is not int or n < 1:
+        raise ValueError(f"{what} should be a positive int, got {n!r}")
+
+
+def _check_choice(value, choices, what: str) -> None:
+    if value not in choices:
+        raise ValueError(f"unknown {what} {value!r}; choose one of {', '.join(choices)}")
+
+
+def _initializer(init: str, nin: int, nout: int, rng):
+    """Two functions drawing one weight and one bias each, per the chosen init scheme."""
+
+    def zero():
+        return 0.0
+
+    if init == "uniform":
+        def draw():
+            return rng.uniform(-1.0, 1.0)
+        return draw, draw
+    if init == "he":
+        std = math.sqrt(2.0 / nin)
+
+        def draw_he():
+            return rng.gauss(0.0, std)
+        return draw_he, zero
+    bound = math.sqrt(6.0 / (nin + nout))  # xavier / glorot
+
+    def draw_xavier():
+        return rng.uniform(-bound, bound)
+    return draw_xavier, zero

@@ -1,0 +1,180 @@
+"""Loss functions: how wrong a batch of predictions is, as one Value to call `backward()` on.
+
+Every loss takes a batch, `(predictions, targets)`, two lists of equal length, and
+`reduction="mean"` (average over samples) or `"sum"`. A single prediction with a single target
+is accepted too, as a batch of one. Targets outside a loss's domain are refused with a
+ValueError instead of silently producing a meaningless number.
+
+The losses on logits (`binary_cross_entropy_with_logits`, `cross_entropy`) are written so that
+no intermediate can overflow: they stay finite, with finite gradients, for logits of +-1000.
+"""
+
+from __future__ import annotations
+
+import math
+
+from engine import Value, dot, sum_values
+
+REDUCTIONS = ("mean", "sum")
+
+
+def mse_loss(predictions, targets, reduction: str = "mean") -> Value:
+    """Mean squared error: the average (or sum) of `(prediction - target) ** 2`."""
+    preds, targs = _batch(predictions, targets, "mse_loss")
+    terms = []
+    for p, t in zip(preds, targs):
+        d = p - _number(t, "mse_loss target")
+        terms.append(d * d)
+    return _reduce(terms, reduction)
+
+
+def binary_cross_entropy(probabilities, targets, reduction: str = "mean", eps: float = 1e-7) -> Value:
+    """Binary cross-entropy of probabilities: `-(t log p + (1 - t) log(1 - p))` per sample.
+
+    Predictions are probabilities (say, a sigmoid output). Each is clamped into [eps, 1 - eps]
+    first, so a confident wrong answer costs about -log(eps) instead of log(0) = infinity; a
+    clamped prediction passes no gradient (as with any clamp). Targets must lie in [0, 1].
+    For raw scores use `binary_cross_entropy_with_logits`, which needs no clamp.
+    """
+    preds, targs = _batch(probabilities, targets, "binary_cross_entropy")
+    if not 0.0 < eps < 0.5:
+        raise ValueError(f"binary_cross_entropy needs 0 < eps < 0.5, got {eps!r}")
+    terms = []
+    for p, t in zip(preds, targs):
+        t = _unit_target(t, "binary_cross_entropy")
+        if p.data < eps:
+            p = Value(eps)
+        elif p.data > 1.0 - eps:
+            p = Value(1.0 - eps)
+        # A zero coefficient would only add an exact 0; skipping it keeps the graph smaller.
+        if t == 1.0:
+            terms.append(-p.log())
+        elif t == 0.0:
+            terms.append(-(1.0 - p).log())
+        else:
+            terms.append(-(p.log() * t + (1.0 - p).log() * (1.0 - t)))
+    return _reduce(terms, reduction)
+
+
+def binary_cross_entropy_with_logits(logits, targets, reduction: str = "mean") -> Value:
+    """Binary cross-entropy of raw scores z: `softplus(z) - t z` per sample.
+
+    This equals `-(t log sigmoid(z) + (1 - t) log(1 - sigmoid(z)))` but never forms the
+    sigmoid, so it stays finite for any logit; its gradient is `sigmoid(z) - t`.
+    Targets must lie in [0, 1].
+    """
+    preds, targs = _batch(logits, targets, "binary_cross_entropy_with_logits")
+    terms = []
+    for z, t in zip(preds, targs):
+        t = _unit_target(t, "binary_cross_entropy_with_logits")
+        terms.append(z.softplus() - z * t if t else z.softplus())
+    return _reduce(terms, reduction)
+
+
+def hinge_loss(scores, labels, reduction: str = "mean") -> Value:
+    """Max-margin (hinge) loss: `relu(1 - y * s)` per sample, labels y in {-1, +1}.
+
+    Zero once a sample is on the right side with margin 1; scores are raw (linear output).
+    """
+    preds, targs = _batch(scores, labels, "hinge_loss")
+    terms = []
+    for s, y in zip(preds, targs):
+        if y == 1 and not isinstance(y, bool):
+            terms.append((1.0 - s).relu())
+        elif y == -1:
+            terms.append((s + 1.0).relu())
+        else:
+            raise ValueError(f"hinge_loss labels must be -1 or +1, got {y!r} (for 0/1 labels use 2*y - 1)")
+    return _reduce(terms, reduction)
+
+
+def cross_entropy(logits, targets, reduction: str = "mean") -> Value:
+    """Softmax cross-entropy: `log(sum_j exp(z_j)) - z_c` per sample, c its class index.
+
+    `logits` is a list with one list of K scores per sample (or one such list for a single
+    sample with an int target). The log-sum-exp is shifted by the largest logit, so no
+    exponent is ever positive and nothing overflows.
+    """
+    if logits and not isinstance(logits[0], (list, tuple)) and not isinstance(targets, (list, tuple)):
+        logits, targets = [logits], [targets]  # a single sample
+    rows, classes = _pairs(logits, targets, "cross_entropy")
+    terms = []
+    for row, c in zip(rows, classes):
+        if not isinstance(row, (list, tuple)) or not row:
+            raise ValueError(f"cross_entropy needs a non-empty list of logits per sample, got {row!r:.60}")
+        row = [_as_value(z, "cross_entropy logit") for z in row]
+        if type(c) is not int or not 0 <= c < len(row):
+            raise ValueError(f"cross_entropy class index must be an int in [0, {len(row)}), got {c!r}")
+        m = max(z.data for z in row)
+        # The shift m is a constant: the log-sum-exp's gradient (the softmax) does not depend on it.
+        lse = sum_values([(z - m).exp() for z in row]).log() + m
+        terms.append(lse - row[c])
+    return _reduce(terms, reduction)
+
+
+def l2_penalty(params, alpha: float) -> Value:
+    """`alpha * sum(p * p)`: the L2 (weight decay) penalty, added to a loss to keep weights small.
+
+    The sum of squares is a single fused `dot(params, params)` node rather than one `*` node per
+    parameter, which keeps every training step's graph small.
+    """
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not math.isfinite(alpha) or alpha < 0:
+        raise ValueError(f"l2_penalty needs a finite alpha >= 0, got {alpha!r}")
+    params = list(params)
+    for p in params:
+        if not isinstance(p, Value):
+            raise TypeError(f"l2_penalty takes Values, not {type(p).__name__}")
+    return dot(params, params) * float(alpha)
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+
+def _batch(predictions, targets, name: str) -> tuple[list[Value], list]:
+    """Predictions as Values and targets as a list, both checked non-empty and equally long."""
+    if not isinstance(predictions, (list, tuple)):
+        if isinstance(targets, (list, tuple)):
+            raise ValueError(f"{name}: one prediction but {len(targets)} targets")
+        predictions, targets = [predictions], [targets]  # a single sample
+    preds, targs = _pairs(predictions, targets, name)
+    return [_as_value(p, f"{name} prediction") for p in preds], targs
+
+
+def _pairs(predictions, targets, name: str) -> tuple[list, list]:
+    if not isinstance(targets, (list, tuple)):
+        raise ValueError(f"{name}: {len(predictions)} predictions but a single target {targets!r}")
+    if len(predictions) != len(targets):
+        raise ValueError(f"{name}: {len(predictions)} predictions but {len(targets)} targets")
+    if not predictions:
+        raise ValueError(f"{name}: empty batch (no predictions)")
+    return list(predictions), list(targets)
+
+
+def _as_value(p, what: str) -> Value:
+    if isinstance(p, Value):
+        return p
+    return Value(_number(p, what))
+
+
+def _number(t, what: str) -> float:
+    if isinstance(t, bool) or not isinstance(t, (int, float)):
+        raise ValueError(f"{what} should be a number, got {t!r}")
+    t = float(t)
+    if not math.isfinite(t):
+        raise ValueError(f"{what} should be finite, got {t!r}")
+    return t
+
+
+def _unit_target(t, name: str) -> float:
+    t = _number(t, f"{name} target")
+    if not 0.0 <= t <= 1.0:
+        raise ValueError(f"{name} targets must lie in [0, 1], got {t!r}")
+    return t
+
+
+def _reduce(terms: list[Value], reduction: str) -> Value:
+    if reduction == "mean":
+        return sum_values(terms) / len(terms)
+    if reduction == "sum":
+        return sum_values(terms)
+    raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")

@@ -1,0 +1,16 @@
+"""Test-suite wide settings: Hypothesis profiles.
+
+`ci` (chosen automatically when the CI environment variable is set) is derandomized, so a red CI
+run reproduces exactly; neither profile has a deadline, because timing belongs in benchmarks.
+"""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", derandomize=True, deadline=None, max_examples=200, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))

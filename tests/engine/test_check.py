@@ -1,0 +1,83 @@
+"""gradcheck, numerical_grad, grad and value_and_grad."""
+
+import math
+
+import pytest
+
+from engine import GradcheckError, Value, grad, gradcheck, numerical_grad, value_and_grad
+
+
+def test_numerical_grad_matches_known_derivatives():
+    slopes = numerical_grad(lambda x, y: x * y.sin(), 2.0, 0.5)
+    assert slopes == pytest.approx([math.sin(0.5), 2.0 * math.cos(0.5)], rel=1e-8)
+
+
+def test_numerical_grad_step_is_relative_to_large_inputs():
+    # With an absolute step of 1e-6, x = 1e9 would be differenced below float resolution.
+    (slope,) = numerical_grad(lambda x: x * x, 1e9)
+    assert slope == pytest.approx(2e9, rel=1e-6)
+
+
+def test_gradcheck_passes_a_correct_function():
+    assert gradcheck(lambda a, b, c: (a * b + c).tanh() / (c * c + 1), 0.3, -1.1, 2.0) is True
+
+
+class BrokenSquare:
+    """A deliberately wrong op: forward x^2 with the slope of x^3."""
+
+    def __call__(self, x, y):
+        out = x * x
+        data = x.data
+        out.local_grad = lambda: (3.0 * data * data, 0.0)  # wrong on purpose
+        return out + y
+
+
+def test_gradcheck_reports_a_readable_table_marking_the_failing_row():
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(BrokenSquare(), 2.0, 5.0)
+    message = str(caught.value)
+    lines = message.splitlines()
+    assert lines[0] == "gradcheck failed for 1 of 2 inputs (atol=1e-05, rtol=0.001):"
+    assert lines[1].split() == ["input", "value", "analytic", "numeric", "abs", "err", "rel", "err"]
+    assert lines[2].split()[:4] == ["x0", "2", "12", "4"] and lines[2].endswith("<-- FAIL")
+    assert lines[3].split()[0] == "x1" and "FAIL" not in lines[3]
+
+
+def test_gradcheck_uses_input_labels_and_leaves_caller_values_alone():
+    a = Value(1.5, "a")
+    assert gradcheck(lambda v: v.exp(), a)
+    assert a.grad == 0.0 and a.data == 1.5
+
+
+def test_grad_and_value_and_grad_over_plain_floats():
+    f = lambda x, y: x * x * y + y.exp()  # noqa: E731
+    assert grad(f)(3.0, 0.0) == pytest.approx(0.0)
+    assert grad(f, argnums=1)(3.0, 0.0) == pytest.approx(10.0)
+    value, (gx, gy) = value_and_grad(f, argnums=(0, 1))(3.0, 1.0)
+    assert value == pytest.approx(9.0 + math.e)
+    assert (gx, gy) == pytest.approx((6.0, 9.0 + math.e))
+    assert grad(f).__name__ == "grad(<lambda>)"
+
+
+def test_grad_has_no_side_effects_on_values_the_function_closes_over():
+    w = Value(2.0, "w")
+    w.grad = 0.25  # the caller's own accumulated gradient
+    hidden = w * 3  # an interior node the caller holds
+    g = grad(lambda x: hidden * x)
+    assert g(4.0) == 6.0
+    assert g(4.0) == 6.0  # same answer twice: nothing accumulated between calls
+    assert w.grad == 0.25 and hidden.grad == 0.0
+
+
+def test_grad_of_a_constant_function_is_zero():
+    assert grad(lambda x: 5.0)(1.0) == 0.0
+
+
+def test_argnums_out_of_range():
+    with pytest.raises(IndexError, match="argnums 2 is out of range for 2 arguments"):
+        grad(lambda x, y: x * y, argnums=2)(1.0, 2.0)
+
+
+def test_inputs_must_be_numbers():
+    with pytest.raises(TypeError, match="str"):
+        gradcheck(lambda x: x, "1.0")
