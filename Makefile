@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 SYSTEM := bash .ci/ensure-system-packages
-BROWSER_PACKAGES := $(if $(CI),chromium=chromium chromedriver=chromium-driver)
+BROWSER_PACKAGES := $(if $(CI),chromium=chromium)
 
 .PHONY: demo test bench clean
 

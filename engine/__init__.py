@@ -31,3 +31,7 @@ __all__ = [
     "cos", "exp", "log", "relu", "sigmoid", "sin", "softplus", "sqrt", "tanh",
     "GradcheckError", "gradcheck", "grad", "numerical_grad", "value_and_grad",
 ]
+from engine.draw import GraphTooLargeError, GraphvizNotFoundError, draw, draw_dot, save_graph
+from engine.player import animate_backward
+
+__all__ += ["GraphTooLargeError", "GraphvizNotFoundError", "draw", "draw_dot", "save_graph", "animate_backward"]

@@ -48,6 +48,7 @@ __all__ = [
     "draw",
     "draw_dot",
     "mimebundle",
+    "render",
     "save_graph",
 ]
 
@@ -301,7 +302,7 @@ def _build(
         gfill = _grad_color(node.grad, max_abs_grad) if (color_by_grad and computed) else "#ffffff"
         label = _value_label(names[id(node)], kind, "data " + _num(node.data, digits), gtext, gfill)
         path = cluster_path(node_scope[k])
-        items.append((path, f"v{k}", {"label": label, "shape": "plain", "id": f"v{k}", "tooltip": kind or "value"}))
+        items.append((path, f"v{k}", {"label": label, "shape": "plain", "id": f"v{k}"}))
         if node.parents:
             items.append(
                 (
@@ -341,7 +342,10 @@ def _build(
             if pair not in seen_group_edges:
                 seen_group_edges.add(pair)  # membership test only; order comes from this loop
                 edges.append((src, f"g{g}", {"id": f"x{len(seen_group_edges)}"}))
-    for g, key in enumerate(groups):
+    # Boxes in natural scope order (neurons.2 before neurons.10): Graphviz keeps statement order
+    # within a rank, so a layer's neurons line up 0, 1, 2, ... as in a textbook figure.
+    for g in sorted(range(len(groups)), key=lambda g: _natural(groups[g])):
+        key = groups[g]
         members = group_members[g]
         params = [m for m in members if m.param]
         lines = [f"{len(members)} values" + (f", {len(params)} params" if params else "")]
@@ -375,6 +379,7 @@ def _emit_clusters(dot, items) -> None:
                 paths.append(prefix)
         if path:
             members[path].append((name, attrs))
+    paths.sort(key=lambda path: tuple(_natural(key) for key in path))
     number = {p: n for n, p in enumerate(paths)}
 
     def emit(parent, path):
@@ -439,6 +444,10 @@ def _cluster_path(scope, level) -> tuple:
         layer = _scope_prefix(key, "layers")
         return (layer, key) if layer and layer != key else (key,)
     return (key,)
+
+
+def _natural(key: str) -> tuple:
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in key.split("."))
 
 
 def _keys_with_adoption(order, index, key_of) -> list:
@@ -507,8 +516,9 @@ def _num(x: float, digits: int) -> str:
 def _escape(text: str) -> str:
     """`text` as the body of a Graphviz HTML-like label, rendering literally.
 
-    `& < > " '` become entities (so `<lambda>`, `a|b`, `{x}` and quotes are plain text -- HTML
-    labels have no record-field syntax and no backslash escapes); line breaks become `<BR/>`;
+    `& < > " '` become entities (so `<lambda>`, `a|b`, `{x}` and quotes are plain text: HTML
+    labels have no record-field syntax); a backslash is doubled, because Graphviz still expands
+    `\\N` (node name), `\\G` and `\\l` inside HTML labels; line breaks become `<BR/>`;
     tabs become spaces; other control characters, which SVG/XML cannot carry, are shown as
     `\\xNN`. Very long labels are cut with an ellipsis so one name cannot swamp a drawing.
     """
@@ -531,10 +541,12 @@ def _escape(text: str) -> str:
                 chars.append("&quot;")
             elif ch == "'":
                 chars.append("&#39;")
+            elif ch == "\\":
+                chars.append("\\\\")  # Graphviz expands \N, \G, \l even in HTML labels; \\ is one \
             elif ch == "\t":
                 chars.append("    ")
             elif ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF or ord(ch) in (0xFFFE, 0xFFFF):
-                chars.append(f"\\x{ord(ch):02x}")
+                chars.append(f"\\\\x{ord(ch):02x}")
             else:
                 chars.append(ch)
         out.append("".join(chars))

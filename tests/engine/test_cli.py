@@ -1,0 +1,234 @@
+"""The `gradwalk` command: success paths, and every refusal as one line on stderr with exit 2."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.cli import MAX_CHARS, main
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
+NEURON = ["tanh(x*w + b)", "x=2", "w=-3", "b=6.8813735870195432"]
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def refused(capsys, *argv) -> str:
+    code, out, err = run(capsys, *argv)
+    assert code == 2, (argv, out, err)
+    assert err.startswith("gradwalk: error: ") and err.count("\n") == 1, err  # exactly one line
+    assert "Traceback" not in err
+    return err
+
+
+# -- success ----------------------------------------------------------------------------------------
+
+
+@needs_dot
+@pytest.mark.parametrize("suffix, magic", [(".svg", b"<?xml"), (".png", b"\x89PNG"), (".dot", b"digraph")])
+def test_draw(capsys, tmp_path, suffix, magic):
+    target = tmp_path / f"graph{suffix}"
+    code, out, err = run(capsys, "draw", *NEURON, "-o", str(target))
+    assert code == 0 and err == ""
+    assert target.read_bytes().startswith(magic)
+    assert "f = tanh(x*w + b) = 0.7071" in out
+    assert "df/dx = -1.5" in out and "df/dw = 1" in out and "df/db = 0.5" in out
+    assert f"wrote {target}" in out
+
+
+@needs_dot
+def test_draw_default_output_and_options(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "draw", "x*x + 1", "x=3", "--rankdir", "TB", "--color-by-grad", "--digits", "2")
+    assert code == 0, err
+    assert (tmp_path / "graph.svg").exists()
+    assert "df/dx = 6" in out
+
+
+def test_steps(capsys):
+    code, out, err = run(capsys, "steps", *NEURON)
+    assert code == 0 and err == ""
+    assert "backward: 3 steps" in out
+    assert "step 1/3: f (tanh), df/df = 1" in out
+    assert "f -> #4:  df/d#4 += 0.5 (df/d#4) * 1 (df/df) = 0.5" in out
+    assert "#2 -> x:  df/dx += -3 (d#2/dx) * 0.5 (df/d#2) = -1.5" in out
+    assert out.rstrip().endswith("df/db = 0.5")
+
+
+@needs_dot
+def test_steps_html(capsys, tmp_path):
+    page = tmp_path / "bp.html"
+    code, out, err = run(capsys, "steps", *NEURON, "--html", str(page))
+    assert code == 0, err
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "Step 0 / 3" in html
+    assert f"wrote {page}" in out
+
+
+def test_check_pass_and_fail(capsys):
+    code, out, err = run(capsys, "check", *NEURON)
+    assert code == 0 and err == ""
+    assert "gradcheck passed" in out and "analytic" in out and "numeric" in out
+    assert out.count("\n  ") == 4  # header + x, w, b
+    # relu has a kink at 0: backprop says 0, finite differences say 0.5.
+    code, out, err = run(capsys, "check", "relu(x)", "x=0")
+    assert code == 1
+    assert "FAIL" in out
+
+
+def test_output_label_never_clashes_with_a_variable(capsys):
+    code, out, _ = run(capsys, "steps", "f*f", "f=3")
+    assert code == 0
+    assert "dout/df = 6" in out
+
+
+def test_variables_become_labelled_leaves_used_once_each(capsys):
+    code, out, _ = run(capsys, "steps", "x*x", "x=3")
+    assert code == 0
+    assert out.count("f -> x:") == 2  # both edges from the one leaf x: 3, then 3 + 3
+    assert "df/dx = 6" in out
+
+
+def test_help_exits_zero(capsys):
+    assert main(["--help"]) == 0  # returned, not raised as SystemExit
+    assert "draw" in capsys.readouterr().out
+
+
+# -- refusals -------------------------------------------------------------------------------------
+
+HOSTILE = [
+    ("__import__('os').system('id')", "functions"),
+    ("().__class__", "attribute"),
+    ("x.__class__", "attribute"),
+    ("[x for x in y]", "comprehension"),
+    ("'a'", "strings"),
+    ("lambda: 1", "lambda"),
+    ("x[0]", "subscript"),
+    ("open('/etc/passwd')", "unknown function"),
+    ("exp(x=1)", "keyword"),
+    ("exp(x, x)", "one argument"),
+    ("exp(*x)", "one argument"),
+    ("exp", "is a function"),
+    ("x // 2", "//"),
+    ("x @ x", "@"),
+    ("~x", "~"),
+    ("not x", "not"),
+    ("x if x else x", "if/else"),
+    ("x < 1", "comparison"),
+    ("(x := 1)", "assignment"),
+    ("f'{x}'", "strings"),
+    ("True * x", "True"),
+    ("None", "None"),
+    ("1j * x", "1j"),
+    ("x ** 1e6", "exponent"),
+    ("1e999 * x", "too large"),
+    ("x * 9**9**9", "exponent"),
+    ("x ** 9 ** 9", "exponent"),
+    ("x +", "syntax"),
+    ("", "empty"),
+    ("x\x00", "unprintable"),
+    ("(" * 100 + "x" + ")" * 100, "brackets"),
+    ("x*" + "-" * 100000 + "x", "characters long"),
+    ("x*" + "-" * 900 + "x", "levels deep"),
+    ("+".join(["x"] * 400), "levels deep"),
+    ("x" + "+x" * (MAX_CHARS // 2), "characters long"),
+    ("_x", "unknown name"),
+]
+
+
+@pytest.mark.parametrize("formula, reason", HOSTILE, ids=[h[0][:30] or "empty" for h in HOSTILE])
+def test_hostile_formulas_are_refused(capsys, formula, reason, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for command in ("draw", "steps", "check"):
+        err = refused(capsys, command, formula, "x=1")
+        assert reason in err, err
+    assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+@pytest.mark.parametrize(
+    "argv, reason",
+    [
+        (["x + y", "x=1"], "missing value for y"),
+        (["x", "x=1", "x=2"], "given twice"),
+        (["x", "x"], "NAME=NUMBER"),
+        (["x", "=1"], "NAME=NUMBER"),
+        (["x", "x="], "NAME=NUMBER"),
+        (["x", "x=abc"], "not a number"),
+        (["x", "x=nan"], "finite"),
+        (["x", "x=inf"], "finite"),
+        (["x", "x=1e300"], "finite"),
+        (["x", "x=" + "9" * 100000], "too long"),
+        (["x", "x=1", "y=2"], "does not use y"),
+        (["x", "1x=2", "x=1"], "not a valid variable name"),
+        (["exp(x)", "x=1", "exp=2"], "function name"),
+        (["1 + 2"], "no variables"),
+        (["x"] + [f"v{i}=1" for i in range(100)], "too many"),
+        (["log(x)", "x=-1"], "log needs x > 0"),
+        (["1/x", "x=0"], "division by zero"),
+        (["sqrt(x)", "x=-4"], "sqrt"),
+        (["exp(x)", "x=1000"], "overflows"),
+        (["x**y", "x=-1", "y=2"], "x > 0"),
+        (["-x", "x=1"], "(-x)"),
+        (["x", "x=1", "--bogus"], "unrecognized"),
+    ],
+)
+def test_bad_values_and_domain_errors(capsys, argv, reason):
+    for command in ("draw", "steps", "check"):
+        err = refused(capsys, command, *argv)
+        assert reason in err, err
+
+
+def test_argparse_errors_are_short_single_lines(capsys):
+    err = refused(capsys, "draw", "-" * 100000 + "x", "x=1")
+    assert len(err) < 400
+
+def test_leading_space_or_parentheses_allow_a_negated_formula(capsys):
+    assert run(capsys, "steps", " -x*2", "x=1")[0] == 0
+    assert run(capsys, "steps", "(-x)*2", "x=1")[0] == 0
+
+
+def test_bad_output_paths(capsys, tmp_path):
+    refused(capsys, "draw", "x*2", "x=1", "-o", str(tmp_path / "missing-dir" / "g.svg"))
+    refused(capsys, "draw", "x*2", "x=1", "-o", str(tmp_path / "g.jpg"))
+    refused(capsys, "draw", "x*2", "x=1", "-o", str(tmp_path))  # a directory
+    refused(capsys, "steps", "x*2", "x=1", "--html", str(tmp_path / "bp.txt"))
+    refused(capsys, "steps", "x*2", "x=1", "--html", str(tmp_path / "no" / "bp.html"))
+    assert "no command" not in refused(capsys, "draw")  # formula missing: argparse, still one line
+    assert run(capsys)[0] == 2  # no command at all: usage on stderr
+
+
+def test_missing_graphviz_is_one_line_and_leaves_the_dot_file(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    err = refused(capsys, "draw", "x*2", "x=1", "-o", str(tmp_path / "g.svg"))
+    assert "apt-get install graphviz" in err and "brew install graphviz" in err
+    assert (tmp_path / "g.dot").exists()
+    err = refused(capsys, "steps", "x*2", "x=1", "--html", str(tmp_path / "bp.html"))
+    assert "apt-get install graphviz" in err
+
+
+# -- the installed console script ---------------------------------------------------------------------
+
+
+def test_console_script(tmp_path):
+    script = Path(sys.executable).parent / "gradwalk"
+    if not script.exists():
+        script = shutil.which("gradwalk")
+        if script is None:
+            if os.environ.get("CI"):
+                pytest.fail("the gradwalk console script is not installed (pip install -e .)")
+            pytest.skip("the gradwalk console script is not installed (pip install -e .)")
+    ok = subprocess.run([str(script), "steps", *NEURON], capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    assert "df/dx += -3" in ok.stdout
+    bad = subprocess.run([str(script), "draw", "__import__('os').system('echo PWNED')"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2
+    assert bad.stderr.count("\n") == 1 and "PWNED" not in bad.stdout + bad.stderr.replace("echo PWNED", "")
