@@ -2,7 +2,8 @@
 
 Each generator returns `(X, y)`: X a list of `[x1, x2]` floats, y a list of int class labels
 (0/1, or 0..k-1 for the k-class ones), in shuffled order. `noise` is the standard deviation of
-Gaussian noise added to each coordinate. The same `seed` gives the same data in any process.
+Gaussian noise added to each coordinate. The same `seed` (an int; or pass `rng=`, a
+`random.Random`) gives the same data in any process; no seed means different data every call.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import math
 from nn.module import resolve_rng
 
 
-def make_moons(n_samples: int = 100, noise: float = 0.1, *, seed=None, rng=None):
+def make_moons(n_samples: int = 100, noise: float = 0.1, seed=None, *, rng=None):
     """Two interleaving half circles: class 0 the upper moon, class 1 the lower one."""
     _check_samples(n_samples, 2)
     _check_noise(noise)
@@ -29,7 +30,7 @@ def make_moons(n_samples: int = 100, noise: float = 0.1, *, seed=None, rng=None)
     return _finish(points, noise, rng)
 
 
-def make_circles(n_samples: int = 100, noise: float = 0.05, *, factor: float = 0.5, seed=None, rng=None):
+def make_circles(n_samples: int = 100, noise: float = 0.05, seed=None, *, factor: float = 0.5, rng=None):
     """A circle of radius 1 (class 0) around a circle of radius `factor` (class 1)."""
     _check_samples(n_samples, 2)
     _check_noise(noise)
@@ -46,7 +47,7 @@ def make_circles(n_samples: int = 100, noise: float = 0.05, *, factor: float = 0
     return _finish(points, noise, rng)
 
 
-def make_xor(n_samples: int = 100, noise: float = 0.1, *, seed=None, rng=None):
+def make_xor(n_samples: int = 100, noise: float = 0.1, seed=None, *, rng=None):
     """Points around the corners (+-1, +-1); label 1 where the two signs differ (XOR).
 
     Sample i belongs to corner i % 4, so `make_xor(4, noise=0.0)` is the four-row XOR truth
@@ -60,7 +61,7 @@ def make_xor(n_samples: int = 100, noise: float = 0.1, *, seed=None, rng=None):
     return _finish(points, noise, rng)
 
 
-def make_blobs(n_samples: int = 100, noise: float = 0.5, *, centers=2, seed=None, rng=None):
+def make_blobs(n_samples: int = 100, noise: float = 0.5, seed=None, *, centers=2, rng=None):
     """Gaussian blobs, one class per center.
 
     `centers` is a number k of classes, whose centers sit evenly on a circle of radius 3, or a
@@ -83,7 +84,7 @@ def make_blobs(n_samples: int = 100, noise: float = 0.5, *, centers=2, seed=None
     return _finish(points, noise, rng)
 
 
-def make_spiral(n_samples: int = 100, noise: float = 0.05, *, classes: int = 2, turns: float = 1.0, seed=None,
+def make_spiral(n_samples: int = 100, noise: float = 0.05, seed=None, *, classes: int = 2, turns: float = 1.0,
                 rng=None):
     """Interleaved spiral arms, one class per arm, winding `turns` times from the center out."""
     if type(classes) is not int or classes < 2:
@@ -103,7 +104,7 @@ def make_spiral(n_samples: int = 100, noise: float = 0.05, *, classes: int = 2, 
     return _finish(points, noise, rng)
 
 
-def train_test_split(X, y, test_fraction: float = 0.25, *, seed=None, rng=None):
+def train_test_split(X, y, test_fraction: float = 0.25, seed=None, *, rng=None):
     """Shuffle and split into `(X_train, X_test, y_train, y_test)`.
 
     The test part has round(n * test_fraction) samples; both parts must end up non-empty.

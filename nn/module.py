@@ -35,12 +35,18 @@ class Module:
 
     Subclasses assign their parameters (`Value(..., param=True)`), child modules and lists of
     either as attributes in `__init__`, and implement `__call__`. Everything else is inherited.
+    Attributes whose names start with "_" are private and never searched for parameters.
+
+    A parent sets each child's `scope_name` (MLP names its layers `layers.0`, ...); a module
+    with a scope name runs inside `engine.name_scope(scope_name)`, so the nodes it creates can
+    be traced back to it. A model's root module has none.
     """
 
     scope_name = None
     """Name of the `engine.name_scope` opened while this module runs (set by the parent module)."""
 
     def __call__(self, x):
+        """Run the module on input `x` (subclasses define this)."""
         raise NotImplementedError(f"{type(self).__name__} must implement __call__")
 
     # -- parameters --------------------------------------------------------------------------------

@@ -1,0 +1,186 @@
+"""Losses: hand-computed values and gradients, finite differences, stability, bad inputs."""
+
+import math
+
+import pytest
+
+from engine import Value, gradcheck
+from nn import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge_loss,
+    l2_penalty,
+    mse_loss,
+)
+
+
+def _vals(*xs):
+    return [Value(x) for x in xs]
+
+
+def test_mse_value_and_grads():
+    p = _vals(1.0, 2.0, -1.0)
+    loss = mse_loss(p, [0.0, 2.5, 1.0])  # squares 1, 0.25, 4
+    assert loss.data == pytest.approx(1.75)
+    loss.backward()
+    assert [v.grad for v in p] == pytest.approx([2 / 3, -1 / 3, -4 / 3])  # 2 (p - t) / n
+    assert mse_loss(_vals(1.0, 2.0, -1.0), [0.0, 2.5, 1.0], reduction="sum").data == pytest.approx(5.25)
+
+
+def test_mse_single_sample_convenience():
+    assert mse_loss(Value(3.0), 1.0).data == 4.0
+    assert mse_loss(3.0, 1).data == 4.0
+
+
+def test_bce_values():
+    assert binary_cross_entropy(_vals(0.9, 0.2), [1, 0]).data == pytest.approx(0.164252033486018)
+    assert binary_cross_entropy(Value(0.6), 0.3).data == pytest.approx(0.7946511994417057)
+    p = Value(0.8)
+    binary_cross_entropy(p, 1.0).backward()
+    assert p.grad == pytest.approx(-1 / 0.8)
+
+
+def test_bce_clamps_instead_of_log_zero():
+    for p, t in [(0.0, 1), (1.0, 0)]:
+        v = Value(p)
+        loss = binary_cross_entropy([v], [t])
+        assert loss.data == pytest.approx(-math.log(1e-7))
+        loss.backward()
+        assert v.grad == 0.0  # a clamped prediction is constant
+    assert binary_cross_entropy(Value(1.0), 1).data == pytest.approx(-math.log(1 - 1e-7))
+
+
+def test_bce_with_logits_values_and_grad():
+    z = _vals(0.0, 2.0)
+    loss = binary_cross_entropy_with_logits(z, [1, 0], reduction="sum")
+    assert loss.data == pytest.approx(math.log(2) + 2.1269280110429727)
+    loss.backward()
+    assert z[0].grad == pytest.approx(0.5 - 1)  # sigmoid(z) - t
+    assert z[1].grad == pytest.approx(1 / (1 + math.exp(-2)))
+
+
+def test_bce_with_logits_matches_bce_on_sigmoid():
+    for z, t in [(-3.0, 0.0), (0.4, 1.0), (1.7, 0.25)]:
+        a = binary_cross_entropy_with_logits(Value(z), t).data
+        b = binary_cross_entropy(Value(z).sigmoid(), t).data
+        assert a == pytest.approx(b, rel=1e-9)
+
+
+def test_hinge_values_and_grads():
+    s = _vals(2.0, 0.5, -0.3)
+    loss = hinge_loss(s, [1, 1, -1])  # 0, 0.5, 0.7
+    assert loss.data == pytest.approx(0.4)
+    loss.backward()
+    assert [v.grad for v in s] == pytest.approx([0.0, -1 / 3, 1 / 3])
+    assert hinge_loss(Value(-2.0), -1.0).data == 0.0
+
+
+def test_cross_entropy_values_and_grads():
+    z = _vals(1.0, 2.0, 3.0)
+    loss = cross_entropy([z], [2])
+    assert loss.data == pytest.approx(0.4076059644443806)
+    loss.backward()
+    softmax = [0.09003057317038046, 0.24472847105479767, 0.6652409557748219]
+    assert [v.grad for v in z] == pytest.approx([softmax[0], softmax[1], softmax[2] - 1])
+    # a single sample without the outer list
+    assert cross_entropy(_vals(1.0, 2.0, 3.0), 2).data == pytest.approx(0.4076059644443806)
+    batch = cross_entropy([_vals(1.0, 2.0, 3.0), _vals(0.0, 0.0, 0.0)], [2, 1], reduction="sum")
+    assert batch.data == pytest.approx(0.4076059644443806 + math.log(3))
+
+
+def test_l2_penalty_value_and_grads():
+    ps = _vals(1.0, -2.0, 3.0)
+    pen = l2_penalty(ps, 0.1)
+    assert pen.data == pytest.approx(1.4)
+    pen.backward()
+    assert [p.grad for p in ps] == pytest.approx([0.2, -0.4, 0.6])
+    with pytest.raises(ValueError, match="alpha"):
+        l2_penalty(ps, -1.0)
+
+
+# -- finite differences ----------------------------------------------------------------------------
+
+def test_gradcheck_mse():
+    assert gradcheck(lambda a, b: mse_loss([a, b], [0.5, -1.0]), 1.3, 0.2)
+
+
+def test_gradcheck_bce():
+    assert gradcheck(lambda a, b: binary_cross_entropy([a, b], [1.0, 0.3]), 0.7, 0.4)
+
+
+def test_gradcheck_bce_with_logits():
+    assert gradcheck(lambda a, b: binary_cross_entropy_with_logits([a, b], [1.0, 0.0]), -1.2, 2.5)
+
+
+def test_gradcheck_hinge():
+    # away from the kink at margin 1
+    assert gradcheck(lambda a, b, c: hinge_loss([a, b, c], [1, -1, 1], reduction="sum"), 0.3, -0.5, 1.5)
+
+
+def test_gradcheck_cross_entropy():
+    assert gradcheck(lambda a, b, c, d: cross_entropy([[a, b], [c, d]], [0, 1]), 0.5, -1.0, 2.0, 0.1)
+
+
+def test_gradcheck_l2():
+    assert gradcheck(lambda a, b: l2_penalty([a, b], 0.01), 0.5, -3.0)
+
+
+# -- stability at extreme logits ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("z", [1000.0, -1000.0])
+@pytest.mark.parametrize("t", [0.0, 1.0])
+def test_bce_with_logits_stable(z, t):
+    v = Value(z)
+    loss = binary_cross_entropy_with_logits(v, t)
+    loss.backward()
+    assert math.isfinite(loss.data) and math.isfinite(v.grad)
+    wrong = (z > 0) != (t == 1.0)
+    assert loss.data == pytest.approx(1000.0 if wrong else 0.0)
+    assert v.grad == pytest.approx((1.0 if z > 0 else 0.0) - t)
+
+
+def test_cross_entropy_stable():
+    z = _vals(1000.0, -1000.0, 0.0)
+    loss = cross_entropy([z], [1])
+    loss.backward()
+    assert loss.data == pytest.approx(2000.0)
+    assert all(math.isfinite(v.grad) for v in z)
+    assert [v.grad for v in z] == pytest.approx([1.0, -1.0, 0.0])
+    right = _vals(-1000.0, 1000.0)
+    assert cross_entropy([right], [1]).data == 0.0
+
+
+# -- bad inputs --------------------------------------------------------------------------------------
+
+def test_label_domains():
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        binary_cross_entropy([Value(0.5)], [2])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        binary_cross_entropy_with_logits([Value(0.5)], [-1])
+    with pytest.raises(ValueError, match="-1 or \\+1"):
+        hinge_loss([Value(0.5)], [0])
+    with pytest.raises(ValueError, match="-1 or \\+1"):
+        hinge_loss([Value(0.5)], [True])
+    with pytest.raises(ValueError, match=r"in \[0, 3\)"):
+        cross_entropy([_vals(1, 2, 3)], [3])
+    with pytest.raises(ValueError, match=r"in \[0, 2\)"):
+        cross_entropy([_vals(1, 2)], [-1])
+
+
+@pytest.mark.parametrize("fn", [mse_loss, binary_cross_entropy, binary_cross_entropy_with_logits, hinge_loss,
+                                cross_entropy])
+def test_empty_and_mismatched_batches(fn):
+    with pytest.raises(ValueError, match="empty batch"):
+        fn([], [])
+    with pytest.raises(ValueError, match="2 predictions but 1 targets"):
+        fn([Value(0.5), Value(0.5)], [1])
+
+
+def test_bad_reduction_and_target_types():
+    with pytest.raises(ValueError, match="reduction"):
+        mse_loss([Value(1.0)], [1.0], reduction="avg")
+    with pytest.raises(ValueError, match="number"):
+        mse_loss([Value(1.0)], ["1"])
+    with pytest.raises(ValueError, match="finite"):
+        mse_loss([Value(1.0)], [math.nan])
