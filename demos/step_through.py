@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from engine import Value, dot
+from engine import Value, animate_backward, dot, save_graph
 
 # Pinned example: one data sample and the network's weights (biases are 0, i.e. left out).
 X = (0.6, -0.4)  # the two input features x1, x2
@@ -110,7 +110,8 @@ def main(argv=None) -> dict:
     steps = []
     for step in J.backward_steps():
         steps.append(step)
-        say(f"[{step.index:>2}/{step.total}] at {step.node_name} ({step.node.op}), dJ/d{step.node_name} = {step.upstream:.4g}")
+        name = step.node_name
+        say(f"[{step.index:>2}/{step.total}] at {name} ({step.node.op}), dJ/d{name} = {step.upstream:.4g}")
         for line in str(step).splitlines():
             say("    " + line)
 
@@ -125,18 +126,15 @@ def main(argv=None) -> dict:
     say("(closed form: dJ/dθ2_j = (Y - y*) a1_j and dJ/dθ1_ji = (Y - y*) θ2_j a1_j (1 - a1_j) x_i)\n")
 
     files = []
-    from engine import animate_backward, save_graph
-
     svg = os.path.join(args.out, "network_graph.svg")
     save_graph(J, svg)
     files.append(svg)
     html = os.path.join(args.out, "backward.html")
+    J.zero_grad()  # the player runs its own backward pass: start it from clean leaves
     animate_backward(J, html)
     files.append(html)
-    for path in files:
-        say(f"wrote {path}")
-    if files:
-        say(f"open {html} in a browser and step through the same {len(steps)} steps on the graph")
+    say(f"wrote {svg}  (the graph after backward, every gradient filled in)")
+    say(f"wrote {html}  (open it in a browser to replay the same {len(steps)} steps on the graph)")
 
     return {
         "out": args.out,
