@@ -23,7 +23,7 @@ import os
 import random
 import time
 
-from engine import Value, no_grad, numerical_grad, save_graph, topological_order
+from engine import Value, numerical_grad, numerical_grad_wrt, save_graph, topological_order
 from nn import MLP, mse_loss
 
 # The article gives no numbers for this network, so these are ours, pinned for reproducibility.
@@ -147,18 +147,8 @@ def compare_mlp(say, points: int, hidden: int, seed: int) -> dict:
         return mse_loss([model(x) for x in X], T)
 
     # Numerical: nudge every parameter down and up in turn; two full forward passes each.
-    eps = 1e-6
     start = time.perf_counter()
-    numeric = []
-    with no_grad():
-        for p in params:
-            original = p.data
-            p.data = original + eps
-            up = loss_now().data
-            p.data = original - eps
-            down = loss_now().data
-            p.data = original
-            numeric.append((up - down) / (2 * eps))
+    numeric = numerical_grad_wrt(loss_now, params, eps=1e-6)
     numerical_time = time.perf_counter() - start
 
     # Backprop: one forward pass that records the graph, one backward pass. Repeat a few times and

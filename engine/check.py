@@ -25,27 +25,39 @@ def _leaves(inputs) -> list[Value]:
     return leaves
 
 
-def _evaluate(f, points: list[float]) -> float:
-    """f at plain numbers, without recording a graph."""
+def numerical_grad_wrt(f, values, eps: float = 1e-6) -> list[float]:
+    """Central finite-difference slopes of `f()` with respect to Values that already exist, such
+    as a model's parameters: `f` takes no arguments and reads them itself.
+
+    Each value's data is nudged down and up by h = eps * max(1, |data|) (relative to the data,
+    so that large values are not differenced below their floating-point resolution) and always
+    restored, even when `f` raises. Nothing is recorded: `f` runs under `no_grad()`.
+    """
+    slopes = []
     with no_grad():
-        out = f(*[Value(p) for p in points])
-    return out.data if isinstance(out, Value) else _as_float(out, "f's result")
+        for v in values:
+            original = v.data
+            h = eps * max(1.0, abs(original))
+            try:
+                v.data = original + h
+                up = _scalar(f())
+                v.data = original - h
+                down = _scalar(f())
+            finally:
+                v.data = original
+            slopes.append((up - down) / ((original + h) - (original - h)))
+    return slopes
 
 
 def numerical_grad(f, *inputs, eps: float = 1e-6) -> list[float]:
-    """Central finite-difference estimate of f's gradient at `inputs`.
+    """Central finite-difference estimate of the gradient of `f(*inputs)` (inputs are numbers or
+    Values; a Value's data is copied, never touched). See `numerical_grad_wrt` for the step."""
+    leaves = _leaves(inputs)
+    return numerical_grad_wrt(lambda: f(*leaves), leaves, eps)
 
-    The step for input x is eps * max(1, |x|), relative to x so that large inputs are not
-    differenced below their floating-point resolution.
-    """
-    point = [x.data if isinstance(x, Value) else _as_float(x, "numerical_grad input") for x in inputs]
-    slopes = []
-    for i, x in enumerate(point):
-        h = eps * max(1.0, abs(x))
-        up, down = list(point), list(point)
-        up[i], down[i] = x + h, x - h
-        slopes.append((_evaluate(f, up) - _evaluate(f, down)) / (up[i] - down[i]))
-    return slopes
+
+def _scalar(out) -> float:
+    return out.data if isinstance(out, Value) else _as_float(out, "f's result")
 
 
 def _backprop(f, leaves: list[Value]) -> tuple[float, list[float]]:
@@ -56,7 +68,7 @@ def _backprop(f, leaves: list[Value]) -> tuple[float, list[float]]:
     """
     out = f(*leaves)
     if not isinstance(out, Value):
-        return _as_float(out, "f's result"), [0.0] * len(leaves)
+        return _scalar(out), [0.0] * len(leaves)
     order = topological_order(out)
     ours = {id(leaf) for leaf in leaves}
     saved = [(node, node.grad) for node in order if id(node) not in ours]

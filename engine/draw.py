@@ -510,7 +510,7 @@ def _kind(node, is_root: bool) -> str:
 
 
 def _num(x: float, digits: int) -> str:
-    return f"{x:.{digits}g}"
+    return f"{x + 0.0:.{digits}g}"  # + 0.0 turns -0.0 into 0.0: "-0" would puzzle a reader
 
 
 def _escape(text: str) -> str:

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from engine import GradcheckError, Value, grad, gradcheck, numerical_grad, value_and_grad
+from engine import GradcheckError, Value, grad, gradcheck, numerical_grad, numerical_grad_wrt, value_and_grad
 
 
 def test_numerical_grad_matches_known_derivatives():
@@ -81,3 +81,24 @@ def test_argnums_out_of_range():
 def test_inputs_must_be_numbers():
     with pytest.raises(TypeError, match="str"):
         gradcheck(lambda x: x, "1.0")
+
+
+def test_numerical_grad_wrt_existing_values_restores_their_data():
+    w, b = Value(0.5, "w"), Value(-2.0, "b")
+    slopes = numerical_grad_wrt(lambda: (w * 3.0 + b).tanh(), [w, b])
+    t = math.tanh(0.5 * 3.0 - 2.0)
+    assert slopes == pytest.approx([3 * (1 - t * t), 1 - t * t], rel=1e-8)
+    assert (w.data, b.data) == (0.5, -2.0)
+
+
+def test_numerical_grad_wrt_restores_data_when_f_raises():
+    x = Value(0.5)
+
+    def f():
+        if x.data != 0.5:
+            raise RuntimeError("boom")
+        return x
+
+    with pytest.raises(RuntimeError):
+        numerical_grad_wrt(f, [x])
+    assert x.data == 0.5

@@ -385,3 +385,11 @@ def test_mimebundle_for_jupyter():
     assert set(mimebundle(chain(1000))) == {"text/plain"}  # too large: text, quickly
     assert set(mimebundle(neuron(), include={"text/plain"})) == {"text/plain"}
     assert "image/svg+xml" in draw_dot(neuron())._repr_mimebundle_()
+
+
+def test_negative_zero_is_shown_as_zero():
+    x = Value(0.0, "x")
+    out = x * -1.0  # data is -0.0
+    out.backward()
+    source = draw_dot(out).source
+    assert "data 0<" in source and "data -0" not in source
