@@ -30,41 +30,9 @@ from __future__ import annotations
 import argparse
 import os
 
-from engine import no_grad
-from nn import MLP, SGD, accuracy, fit, make_circles, make_xor, plot_history
+from nn import MLP, SGD, accuracy, fit, make_circles, make_xor, plot_decision_boundary, plot_history
 
 SEED = 0
-
-
-def probability_map(model, X, y, path: str, title: str, show_data: bool, resolution: int = 100) -> None:
-    """Colour the plane by the model's output, P(class 1 | x), as the article's figures do.
-
-    (nn.plot.plot_decision_boundary draws the thresholded classes; here we want the raw
-    probability, so the picture shows how sure the network is everywhere, not just its verdict.)
-    """
-    import matplotlib.figure
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    xs = [p[0] for p in X] + [p[1] for p in X]
-    lo, hi = 1.1 * min(xs), 1.1 * max(xs)  # one square window around all the data
-    grid = [lo + (hi - lo) * k / (resolution - 1) for k in range(resolution)]
-    with no_grad():  # evaluation only: no graph needs to be recorded
-        probs = [[model([a, b]).data for a in grid] for b in grid]
-
-    fig = matplotlib.figure.Figure(figsize=(5.0, 4.2))
-    FigureCanvasAgg(fig)
-    ax = fig.subplots()
-    mesh = ax.pcolormesh(grid, grid, probs, cmap="RdBu", vmin=0.0, vmax=1.0, shading="auto")
-    fig.colorbar(mesh, ax=ax, label="P(class 1)")
-    if show_data:
-        for label, color in ((0, "#d62728"), (1, "#1f77b4")):
-            pts = [p for p, t in zip(X, y) if t == label]
-            ax.scatter([p[0] for p in pts], [p[1] for p in pts], c=color, edgecolors="white", linewidths=0.6, s=20,
-                       label=f"class {label}")
-        ax.legend(loc="upper right", fontsize=8)
-    ax.set(title=title, xlabel="x1", ylabel="x2", xlim=(lo, hi), ylim=(lo, hi), aspect="equal")
-    fig.tight_layout()
-    fig.savefig(path, dpi=80)
 
 
 def main(argv=None) -> dict:
@@ -95,7 +63,7 @@ def main(argv=None) -> dict:
         model = MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid", init="he", seed=args.seed)
         if name == "island":
             path = os.path.join(args.out, "island_before.png")
-            probability_map(model, X, y, path, "before training", show_data=False)
+            plot_decision_boundary(model, X, y, path, shade="output", show_data=False, title="before training")
             wrote(path)
             before = accuracy(model, X, y)
         say(f"\n{name}: {len(X)} points, 2-3-1 sigmoid network, {args.epochs} epochs at lr 1")
@@ -104,7 +72,7 @@ def main(argv=None) -> dict:
         acc = accuracy(model, X, y)
         say(f"{name}: loss {history.loss[0]:.4f} -> {history.loss[-1]:.4f}, training accuracy {acc:.1%}")
         path = os.path.join(args.out, f"{name}_after.png")
-        probability_map(model, X, y, path, f"{name}: after {args.epochs} epochs", show_data=True)
+        plot_decision_boundary(model, X, y, path, shade="output", title=f"{name}: after {args.epochs} epochs")
         wrote(path)
         path = os.path.join(args.out, f"{name}_loss.png")
         plot_history(history, path)

@@ -36,14 +36,22 @@ def plot_history(history, path) -> None:
     _save(mpl, fig, path, fmt)
 
 
-def plot_decision_boundary(model, X, y, path, *, resolution: int = 80, threshold=None) -> None:
+def plot_decision_boundary(model, X, y, path, *, resolution: int = 80, threshold=None, shade: str = "class",
+                           show_data: bool = True, title: str = "decision boundary") -> None:
     """Colour the plane by the class `model` predicts, with the samples (X, y) on top.
 
     X must hold 2-D points. The model is evaluated (under `no_grad`) on a resolution x
     resolution grid spanning the data plus a margin. For a one-output model the line where the
     score crosses the threshold (see `nn.train`) is drawn too.
+
+    shade: "class" colours each region by its predicted class; "output" (one-output models
+    only) colours the plane by the raw output with a colour bar -- for a sigmoid output that is
+    P(class 1), showing how sure the network is everywhere, not just its verdict.
+    show_data: False leaves the samples out (a map of the model alone, e.g. before training).
     """
     fmt = _format(path)
+    if shade not in ("class", "output"):
+        raise ValueError(f"shade must be 'class' or 'output', got {shade!r}")
     X, y = list(X), list(y)
     if not X or len(X) != len(y):
         raise ValueError(f"need the same non-zero number of samples and labels, got {len(X)} and {len(y)}")
@@ -81,21 +89,30 @@ def plot_decision_boundary(model, X, y, path, *, resolution: int = 80, threshold
             scores.append(score_row)
             predicted.append(class_row)
 
+    if shade == "output" and not (scores and scores[0]):
+        raise ValueError("shade='output' needs a model with a single output")
     k = max(2, max(classes) + 1, max(max(row) for row in predicted) + 1)
     fig = mpl.figure.Figure(figsize=(5.5, 5.0))
     mpl.backends.backend_agg.FigureCanvasAgg(fig)
     ax = fig.subplots()
     colors = _class_colors(k)
-    cmap = mpl.colors.ListedColormap(colors)
-    levels = [c - 0.5 for c in range(k + 1)]
-    ax.contourf(grid1, grid2, predicted, levels=levels, cmap=cmap, alpha=0.35)
+    if shade == "output":
+        # A sigmoid output is a probability: pin the colour scale to [0, 1] so maps compare.
+        limits = {"vmin": 0.0, "vmax": 1.0} if threshold == 0.5 else {}
+        mesh = ax.pcolormesh(grid1, grid2, scores, cmap="RdBu", shading="auto", **limits)
+        fig.colorbar(mesh, ax=ax, label="P(class 1)" if threshold == 0.5 else "output")
+    else:
+        cmap = mpl.colors.ListedColormap(colors)
+        levels = [c - 0.5 for c in range(k + 1)]
+        ax.contourf(grid1, grid2, predicted, levels=levels, cmap=cmap, alpha=0.35)
     if scores and scores[0]:
         low = min(min(r) for r in scores)
         high = max(max(r) for r in scores)
         if low < threshold < high:
             ax.contour(grid1, grid2, scores, levels=[threshold], colors="black", linewidths=1.0)
-    ax.scatter(xs1, xs2, c=[colors[c] for c in classes], edgecolors="black", linewidths=0.5, s=22, zorder=3)
-    ax.set(xlim=(lo1, hi1), ylim=(lo2, hi2), xlabel="x1", ylabel="x2", title="decision boundary")
+    if show_data:
+        ax.scatter(xs1, xs2, c=[colors[c] for c in classes], edgecolors="black", linewidths=0.5, s=22, zorder=3)
+    ax.set(xlim=(lo1, hi1), ylim=(lo2, hi2), xlabel="x1", ylabel="x2", title=title)
     fig.tight_layout()
     _save(mpl, fig, path, fmt)
 

@@ -70,3 +70,22 @@ def test_missing_matplotlib_says_how_to_install(tmp_path, trained, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(ImportError, match=r"pip install 'gradwalk\[demos\]'"):
         plot_history(history, tmp_path / "h.png")
+
+
+def test_decision_boundary_shaded_by_output_without_data(tmp_path):
+    from nn import MLP, plot_decision_boundary
+
+    model = MLP(2, [3, 1], activation="sigmoid", output_activation="sigmoid", seed=0)
+    X, y = [[0.0, 0.0], [1.0, 1.0], [-1.0, 0.5]], [0, 1, 0]
+    path = tmp_path / "map.svg"
+    plot_decision_boundary(model, X, y, path, shade="output", show_data=False, title="before training",
+                           resolution=10)
+    svg = path.read_text()
+    assert "before training" in svg and "P(class 1)" in svg
+    with_data = tmp_path / "with.svg"
+    plot_decision_boundary(model, X, y, with_data, shade="output", title="before training", resolution=10)
+    assert len(with_data.read_text()) > len(svg)  # the three samples add markers
+    with pytest.raises(ValueError, match="shade"):
+        plot_decision_boundary(model, X, y, path, shade="probability")
+    with pytest.raises(ValueError, match="single output"):
+        plot_decision_boundary(MLP(2, [2], seed=0), X, y, path, shade="output")
