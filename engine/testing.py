@@ -8,8 +8,8 @@ a wrong gradient accumulation would show.
 Domain safety is built into the program, not left to luck: `log`, `sqrt`, a divisor and the base
 of a Value power are always fed `a*a + 0.5` (which is >= 0.5), so every generated expression is
 defined everywhere. Cases also reject inputs that put `relu`/`abs` within `KINK_MARGIN` of their
-kink (finite differences straddling a kink measure the wrong slope) or that blow values past
-`MAX_MAGNITUDE`.
+kink (finite differences straddling a kink measure the wrong slope), that blow values past
+`MAX_MAGNITUDE`, or that feed exp/sin/cos arguments past `MAX_FAST_ARGUMENT`.
 
     from hypothesis import given
     from engine import gradcheck
@@ -36,6 +36,10 @@ from engine.value import Value, dot, sum_values
 
 KINK_MARGIN = 1e-3
 MAX_MAGNITUDE = 1e4
+MAX_FAST_ARGUMENT = 20.0
+"""Largest |argument| for exp, 2**, sin and cos. Past it their slopes are huge (exp) or swing
+faster than a finite-difference step can follow (sin of 7000), so a numerical estimate would
+be the thing that is wrong."""
 
 UNARY_OPS = ("neg", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "sin", "cos", "softplus")
 BINARY_OPS = ("+", "-", "*", "/", "**")
@@ -47,6 +51,7 @@ SMOOTH_OPS = tuple(op for op in ALL_OPS if op not in ("relu", "abs"))
 # Ops whose operand must be positive get it through this guard, emitted as ordinary steps.
 _NEEDS_POSITIVE = {"log": (0,), "sqrt": (0,), "/": (1,), "c/": (0,), "**0.5": (0,), "**": (0,)}
 _KINKED = ("relu", "abs")
+_FAST = ("exp", "2**", "sin", "cos")
 
 
 @dataclass(frozen=True)
@@ -246,4 +251,6 @@ def expression_cases(draw, n_vars=st.integers(1, 3), max_steps: int = 8, ops=ALL
     for step in expression.steps:
         if step.op in _KINKED:
             assume(abs(values[step.args[0]]) > KINK_MARGIN)
+        if step.op in _FAST:
+            assume(abs(values[step.args[0]]) <= MAX_FAST_ARGUMENT)
     return Case(expression, inputs)
