@@ -21,7 +21,7 @@ import re
 import sys
 from pathlib import Path
 
-from engine.check import GradcheckError, gradcheck, numerical_grad, value_and_grad
+from engine.check import GradcheckError, gradcheck, numerical_grad
 from engine.functional import UNARY
 from engine.value import Value
 
@@ -137,7 +137,9 @@ def _check(node: ast.AST, variables: list[str]) -> None:
             raise UsageError("strings are not allowed in a formula, only numbers")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise UsageError(f"{_short(repr(value))} is not allowed in a formula, only numbers")
-        if not math.isfinite(value) or abs(value) > MAX_CONSTANT:
+        # Compare the magnitude first: Python compares a huge int with a float exactly, while
+        # math.isfinite(int) converts it to float and overflows (400 digits of 1).
+        if abs(value) > MAX_CONSTANT or not math.isfinite(value):
             raise UsageError(f"the number {_short(repr(value))} is too large (limit {MAX_CONSTANT:g})")
         return
     if isinstance(node, ast.Name):
@@ -151,12 +153,13 @@ def _check(node: ast.AST, variables: list[str]) -> None:
     if isinstance(node, ast.BinOp):
         if type(node.op) not in _BINARY:
             raise UsageError(f"the operator {_OPERATOR_TEXT.get(type(node.op), type(node.op).__name__)} is not supported; use + - * / **")
+        # Operands first: that refuses a literal too large for a float before _literal converts it.
+        _check(node.left, variables)
+        _check(node.right, variables)
         if isinstance(node.op, ast.Pow):
             exponent = _literal(node.right)
             if exponent is not None and abs(exponent) > MAX_EXPONENT:
                 raise UsageError(f"the exponent {exponent:g} is too large (limit {MAX_EXPONENT:g})")
-        _check(node.left, variables)
-        _check(node.right, variables)
         return
     if isinstance(node, ast.UnaryOp):
         if type(node.op) not in _UNARY_OPS:
@@ -204,6 +207,12 @@ def _literal(node: ast.AST):
     return None
 
 
+def _one_line(error: Exception) -> str:
+    """An exception as one short line: its first line, or its class name when it has no text."""
+    text = str(error)
+    return _short(text.splitlines()[0], 300) if text.strip() else type(error).__name__
+
+
 def _short(text: str, limit: int = 40) -> str:
     """`text`, cut to `limit` characters: error messages stay one short line whatever was typed."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -235,7 +244,22 @@ def _evaluate(node: ast.AST, values: dict):
     exponent = right.data if isinstance(right, Value) else right
     if abs(exponent) > MAX_EXPONENT:
         raise UsageError(f"an exponent evaluates to {exponent:.4g}; the limit is {MAX_EXPONENT:g}")
-    return left**right
+    if isinstance(left, Value) or isinstance(right, Value):
+        return left**right  # the engine checks its own domain
+    return _number_power(left, right)
+
+
+def _number_power(base: float, exponent: float) -> float:
+    """`base ** exponent` for two plain numbers, real or refused: Python's float `**` returns a
+    complex number for (-8) ** 0.5, which the engine cannot use."""
+    if base == 0.0 and exponent < 0.0:
+        raise UsageError(f"0 ** {exponent:g} divides by zero")
+    if base < 0.0 and not exponent.is_integer():
+        raise UsageError(f"({base:g}) ** {exponent:g} is not a real number: a negative base needs a whole-number exponent")
+    try:
+        return math.pow(base, exponent)
+    except OverflowError:
+        raise UsageError(f"({base:g}) ** {exponent:g} overflows") from None
 
 
 # -- variables ----------------------------------------------------------------------------------
@@ -278,17 +302,47 @@ def parse_assignments(items, formula: Formula) -> dict[str, float]:
 
 
 def _forward(formula: Formula, values: dict[str, float]):
-    """Variables as labelled leaves, and the formula's output node (labelled `f` unless taken)."""
+    """Variables as labelled leaves, the formula's output node, and the output's name for the
+    printouts (df/dx): `f`, or another name when a variable is called f."""
     leaves = {name: Value(value, name) for name, value in values.items()}
     out = _run(lambda: formula.evaluate(leaves))
     if not isinstance(out, Value):  # cannot happen with at least one variable, but be explicit
         raise UsageError("the formula does not depend on its variables")
     if not math.isfinite(out.data):
-        raise UsageError(f"the formula evaluates to {out.data} at these values")
+        raise UsageError(f"the formula evaluates to {out.data} at {_point(values)}")
+    name = next(n for n in ("f", "out", "f_out", "result_") if n not in values)
     if not out.label:
-        # Name the output for the printouts (df/dx); never with a name a variable already has.
-        out.label = next(n for n in ("f", "out", "f_out", "result_") if n not in values)
-    return out, leaves
+        out.label = name  # steps and drawings name the output too
+    # A bare variable ("x") is its own output: it keeps its label, and the printouts say f.
+    return out, leaves, name
+
+
+def _backward(formula: Formula, values: dict[str, float]):
+    """`_forward`, then backward; non-finite gradients are refused (see `_refuse_non_finite`)."""
+    out, leaves, name = _forward(formula, values)
+    _run(out.backward)
+    _refuse_non_finite(leaves, name, values)
+    return out, leaves, name
+
+
+def _refuse_non_finite(leaves, name, values) -> None:
+    """A NaN or infinite gradient is no answer: say why instead of printing it with exit 0."""
+    for v, leaf in leaves.items():
+        g = leaf.grad
+        if math.isnan(g):
+            raise UsageError(
+                f"the gradient d{name}/d{v} is nan at {_point(values)}: an intermediate value overflowed "
+                f"to inf, and the chain rule met 0*inf or inf-inf (= nan); try values of smaller magnitude"
+            )
+        if math.isinf(g):
+            raise UsageError(
+                f"the gradient d{name}/d{v} is {g} at {_point(values)}: the slope is infinite there "
+                f"(like sqrt at 0) or too large for a float"
+            )
+
+
+def _point(values: dict[str, float]) -> str:
+    return _short(", ".join(f"{n}={x:g}" for n, x in values.items()), 80)
 
 
 def _run(thunk):
@@ -297,8 +351,8 @@ def _run(thunk):
         return thunk()
     except UsageError:
         raise
-    except (ValueError, ZeroDivisionError, OverflowError, ArithmeticError) as error:
-        raise UsageError(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
+    except (ValueError, ArithmeticError) as error:  # ArithmeticError: overflow, division by zero
+        raise UsageError(_one_line(error)) from None
     except RecursionError:
         raise UsageError("the formula is too deeply nested to evaluate") from None
 
@@ -306,12 +360,9 @@ def _run(thunk):
 # -- commands -----------------------------------------------------------------------------------
 
 
-def _summary(out, leaves, formula, digits=4) -> str:
-    name = out.label
+def _summary(out, leaves, formula, name, digits=4) -> str:
     lines = [f"{name} = {formula.text.strip()} = {out.data:.{digits}g}"]
     for v, leaf in leaves.items():
-        if leaf is out:
-            continue
         lines.append(f"  d{name}/d{v} = {leaf.grad:.{digits}g}")
     return "\n".join(lines)
 
@@ -322,11 +373,10 @@ def _cmd_draw(args, formula, values) -> int:
     path = Path(args.output)
     if path.suffix.lower() not in (".svg", ".png", ".dot", ".gv"):
         raise UsageError(f"-o must end in .svg, .png or .dot, got {_short(str(path))!r}")
-    out, leaves = _forward(formula, values)
-    _run(out.backward)
+    out, leaves, name = _backward(formula, values)
     kw = {"rankdir": args.rankdir, "digits": args.digits, "color_by_grad": args.color_by_grad}
     _write(lambda: save_graph(out, path, **kw), path)
-    print(_summary(out, leaves, formula, args.digits))
+    print(_summary(out, leaves, formula, name, args.digits))
     print(f"wrote {path}")
     return EXIT_OK
 
@@ -335,26 +385,30 @@ def _cmd_steps(args, formula, values) -> int:
     html = Path(args.html) if args.html else None
     if html is not None and html.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"--html must end in .html, got {_short(str(html))!r}")
-    out, leaves = _forward(formula, values)
+    out, leaves, name = _forward(formula, values)
     steps = []
 
     def walk():
         steps.extend(out.backward_steps())
 
     _run(walk)
-    print(f"{out.label} = {formula.text.strip()} = {out.data:.{args.digits}g}")
-    print(f"backward: {len(steps)} step{'s' if len(steps) != 1 else ''}, from {out.label} back to the inputs")
+    _refuse_non_finite(leaves, name, values)  # before printing anything
+    print(f"{name} = {formula.text.strip()} = {out.data:.{args.digits}g}")
+    if steps:
+        print(f"backward: {len(steps)} step{'s' if len(steps) != 1 else ''}, from {name} back to the inputs")
+    else:
+        print(f"backward: no steps, {name} is the variable {out.label} itself")
     for step in steps:
         print(f"step {step.index}/{step.total}: {step.node_name} ({step.node.op}), d{step.root_name}/d{step.node_name} = {step.upstream:.{args.digits}g}")
         for line in str(step).splitlines():
             print("  " + line)
     print("gradients:")
-    print("\n".join(_summary(out, leaves, formula, args.digits).splitlines()[1:]))
+    print("\n".join(_summary(out, leaves, formula, name, args.digits).splitlines()[1:]))
     if html is not None:
         from engine.player import animate_backward
 
         # A fresh graph: the animation runs its own backward pass from "nothing computed yet".
-        fresh, _ = _forward(formula, values)
+        fresh, _, _ = _forward(formula, values)
         _write(lambda: animate_backward(fresh, html, digits=args.digits, rankdir=args.rankdir), html)
         print(f"wrote {html} (open it in a browser; arrow keys step, space plays)")
     return EXIT_OK
@@ -367,8 +421,21 @@ def _cmd_check(args, formula, values) -> int:
     def f(*args_):
         return formula.evaluate(dict(zip(names, args_)))
 
-    _, analytic = _run(lambda: value_and_grad(f, argnums=tuple(range(len(names))))(*[values[n] for n in names]))
-    numeric = _run(lambda: numerical_grad(f, *inputs))
+    # The same refusals as draw and steps: a non-finite value first, then (after finite
+    # differences, whose domain message is the more useful one at sqrt(x), x=0) gradients.
+    out, leaves, name = _forward(formula, values)
+    _run(out.backward)
+    try:
+        numeric = _run(lambda: numerical_grad(f, *inputs))
+    except UsageError as error:
+        # f is defined at the point itself (the forward pass above worked), so the nudged
+        # inputs x +- h left f's domain: say that, not just the engine's "got x=-1e-06".
+        raise UsageError(
+            f"finite differences step outside the domain of {name} at {_point(values)} ({error}); "
+            f"gradcheck needs a point where {name} is defined on both sides"
+        ) from None
+    _refuse_non_finite(leaves, name, values)
+    analytic = [leaves[n].grad for n in names]
     try:
         _run(lambda: gradcheck(f, *inputs))
     except GradcheckError as error:
@@ -402,6 +469,9 @@ class _Parser(argparse.ArgumentParser):
         if "unrecognized arguments: -" in message and "unrecognized arguments: --" not in message:
             hint = " (a formula starting with '-' reads as an option: write \"(-x)*2\" or \" -x*2\")"
         raise UsageError(f"{_short(message, 200)}{hint} (see {self.prog} --help)")
+
+
+_USAGE = 'gradwalk {draw,steps,check} "FORMULA" NAME=NUMBER ...'
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -438,8 +508,8 @@ def main(argv=None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
-        if args.command is None:
-            parser.print_help(sys.stderr)
+        if args.command is None:  # one line, not the whole help text
+            print(f"usage: {_USAGE} (see `gradwalk --help`)", file=sys.stderr)
             return EXIT_USAGE
         formula = parse_formula(args.formula)
         values = parse_assignments(args.values, formula)
@@ -447,6 +517,12 @@ def main(argv=None) -> int:
         return command(args, formula, values)
     except UsageError as error:
         print(f"gradwalk: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ValueError, ArithmeticError) as error:
+        # A domain error (ArithmeticError covers OverflowError and ZeroDivisionError) that some
+        # path did not route through _run: still one line, never a traceback. Anything else
+        # (TypeError, AttributeError, ...) is a bug in gradwalk and keeps its traceback.
+        print(f"gradwalk: error: {_one_line(error)}", file=sys.stderr)
         return EXIT_USAGE
     except SystemExit as exit_:  # --help, and argparse's own exits
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE

@@ -109,7 +109,10 @@ class BackwardStep:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return f"<BackwardStep {self.index}/{self.total} at {self.node_name} ({self.node.op}), upstream={self.upstream:.4g}>"
+        # Shown when a REPL echoes `next(steps)`: where we are, then the chain-rule lines.
+        header = (f"<BackwardStep {self.index}/{self.total} at {self.node_name} ({self.node.op}), "
+                  f"d{self.root_name}/d{self.node_name} = {self.upstream:.4g}>")
+        return header + "".join("\n  " + line for line in str(self).splitlines())
 
 
 def node_names(order) -> dict:
@@ -158,6 +161,8 @@ def no_grad():
     """Inside this block ops compute `data` only: no parents, no closures, nothing to backprop.
 
     Use it for evaluation and for parameter updates. Nests, and restores the previous mode.
+    The switch is process-wide, not per thread (like `name_scope`): gradwalk's graphs are meant
+    to be built by one thread at a time.
     """
     previous = _value._recording
     _value._recording = False

@@ -112,7 +112,9 @@ class Value:
         if isinstance(other, Value):
             b = other.data
             _check_divisor(a, b)
-            return _node(a / b, (self, other), "/", lambda a=a, b=b: (1.0 / b, -a / (b * b)))
+            out = a / b
+            # d/db = -a/b^2, computed as -(a/b)/b: b*b would underflow to 0 for |b| < 1e-154.
+            return _node(out, (self, other), "/", lambda b=b, out=out: (1.0 / b, -out / b))
         c = _constant(other, "/")
         _check_divisor(a, c)
         return _node(a / c, (self,), *_fold("/", c))  # slope 1 / c
@@ -121,7 +123,8 @@ class Value:
         c = _constant(other, "/")
         b = self.data
         _check_divisor(c, b)
-        return _node(c / b, (self,), _fmt(c) + "/", lambda c=c, b=b: (-c / (b * b),))
+        out = c / b
+        return _node(out, (self,), _fmt(c) + "/", lambda b=b, out=out: (-out / b,))  # -c/b^2 as in __truediv__
 
     def __pow__(self, other):
         x = self.data
@@ -136,7 +139,7 @@ class Value:
         if x < 0.0 and not n.is_integer():
             raise ValueError(f"x ** {_fmt(n)} is not real for x={x!r} (x must be >= 0 for a fractional power)")
         out = _power(x, n, "**" + _fmt(n))
-        return _node(out, (self,), "**" + _fmt(n), lambda x=x, n=n: (_power_slope(x, n),))
+        return _node(out, (self,), "**" + _fmt(n), lambda x=x, n=n, out=out: (_power_slope(x, n, out),))
 
     def __rpow__(self, other):  # base ** self, base a number: d/dx = base^x ln(base)
         base = _constant(other, "**")
@@ -155,6 +158,7 @@ class Value:
     # -- elementary functions ---------------------------------------------------------------------
 
     def exp(self):
+        """e^x; slope e^x. OverflowError past x ~ 709.78."""
         x = self.data
         try:
             out = math.exp(x)
@@ -163,12 +167,14 @@ class Value:
         return _node(out, (self,), "exp", lambda out=out: (out,))
 
     def log(self):
+        """Natural log, for x > 0; slope 1/x."""
         x = self.data
         if x <= 0.0:
             raise ValueError(f"log needs x > 0, got x={x!r}")
         return _node(math.log(x), (self,), "log", lambda x=x: (1.0 / x,))
 
     def sqrt(self):
+        """Square root, for x >= 0; slope 1/(2 sqrt x)."""
         x = self.data
         if x < 0.0:
             raise ValueError(f"sqrt needs x >= 0, got x={x!r}")
@@ -177,34 +183,41 @@ class Value:
         return _node(out, (self,), "sqrt", lambda out=out: (0.5 / out if out else math.inf,))
 
     def tanh(self):
+        """Hyperbolic tangent; slope 1 - tanh(x)^2."""
         t = math.tanh(self.data)  # math.tanh saturates to +-1 without overflow for any finite x
         return _node(t, (self,), "tanh", lambda t=t: (1.0 - t * t,))
 
     def sigmoid(self):
+        """Logistic 1/(1 + e^-x), stable for every finite x; slope s(1 - s)."""
         s = _sigmoid(self.data)
         return _node(s, (self,), "sigmoid", lambda s=s: (s * (1.0 - s),))
 
     def relu(self):
+        """max(x, 0); slope 1 for x > 0, else 0 (0 at the kink too, as in PyTorch)."""
         x = self.data
         if x > 0.0:
             return _node(x, (self,), "relu", _one)
         return _node(0.0, (self,), "relu", _zero)
 
     def abs(self):
+        """|x|; slope sign(x), 0 at 0."""
         x = self.data
         return _node(abs(x), (self,), "abs", _one if x > 0.0 else (_minus_one if x < 0.0 else _zero))
 
     __abs__ = abs
 
     def sin(self):
+        """Sine; slope cos x."""
         x = self.data
         return _node(math.sin(x), (self,), "sin", lambda x=x: (math.cos(x),))
 
     def cos(self):
+        """Cosine; slope -sin x."""
         x = self.data
         return _node(math.cos(x), (self,), "cos", lambda x=x: (-math.sin(x),))
 
     def softplus(self):
+        """log(1 + e^x), stable for every finite x; slope sigmoid(x)."""
         # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): the exponent is never positive, so no overflow.
         x = self.data
         out = max(x, 0.0) + math.log1p(math.exp(-abs(x)))
@@ -227,6 +240,23 @@ class Value:
     def detach(self) -> "Value":
         """A new leaf with the same data (and label): gradients stop here."""
         return Value(self.data, self.label)
+
+    # -- pictures (implemented in engine.draw, imported on first use) ------------------------------
+
+    def draw(self, path=None, **draw_kw):
+        """A picture of this node's graph (a graphviz.Digraph), also saved to `path` if given.
+
+        Keyword arguments go to `engine.draw_dot` (rankdir, digits, color_by_grad, cluster, ...).
+        """
+        from engine.draw import draw
+
+        return draw(self, path, **draw_kw)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """Jupyter shows a Value as its graph (plain text when too large or Graphviz is missing)."""
+        from engine.draw import mimebundle
+
+        return mimebundle(self, include, exclude)
 
 
 # -- n-ary ops ------------------------------------------------------------------------------------
@@ -375,10 +405,13 @@ def _as_float(x, where: str) -> float:
 
 def _constant(x, op: str) -> float:
     """A plain-number operand as a float; TypeError naming its type otherwise (bool included)."""
-    if type(x) is float:
+    if type(x) is float and x == x:  # the common case first; x == x is False only for NaN
         return x
     if isinstance(x, (int, float)) and not isinstance(x, bool):
-        return float(x)
+        x = float(x)
+        if x != x:
+            raise ValueError(f"a NaN operand for {op} would silently poison every gradient")
+        return x
     raise TypeError(f"unsupported operand for {op}: Value and {type(x).__name__} (use a Value, int or float)")
 
 
@@ -406,13 +439,17 @@ def _power(x: float, n: float, op: str) -> float:
         raise OverflowError(f"{op} overflows for x={x!r}, exponent {n!r}") from None
 
 
-def _power_slope(x: float, n: float) -> float:
-    """d/dx x**n = n x**(n-1); at x = 0 with n < 1 the slope is infinite (never NaN)."""
+def _power_slope(x: float, n: float, out: float) -> float:
+    """d/dx x**n = n x**(n-1), computed as n * out / x where it can be: float ** raises
+    OverflowError where that product only saturates. At x = 0 it is 0 for n > 1, n**0 for n = 1
+    and infinite for n < 1 -- never NaN."""
     if n == 0.0:
         return 0.0
-    if x == 0.0 and n < 1.0:
-        return math.inf
-    return n * x ** (n - 1.0)
+    if x != 0.0:
+        return n * out / x
+    if n > 1.0:
+        return 0.0
+    return 1.0 if n == 1.0 else math.inf
 
 
 def _sigmoid(x: float) -> float:

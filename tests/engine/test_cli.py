@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -142,6 +143,11 @@ HOSTILE = [
     ("+".join(["x"] * 400), "levels deep"),
     ("x" + "+x" * (MAX_CHARS // 2), "characters long"),
     ("_x", "unknown name"),
+    ("1" * 400 + "*x", "too large"),  # an int too large for a float: no OverflowError
+    ("x**" + "1" * 400, "too large"),
+    ("(-8)**0.5*x", "not a real number"),  # Python's float ** would return a complex number
+    ("0**-1*x", "divides by zero"),
+    ("1e15**1000*x", "overflows"),
 ]
 
 
@@ -203,7 +209,57 @@ def test_bad_output_paths(capsys, tmp_path):
     refused(capsys, "steps", "x*2", "x=1", "--html", str(tmp_path / "bp.txt"))
     refused(capsys, "steps", "x*2", "x=1", "--html", str(tmp_path / "no" / "bp.html"))
     assert "no command" not in refused(capsys, "draw")  # formula missing: argparse, still one line
-    assert run(capsys)[0] == 2  # no command at all: usage on stderr
+
+
+def test_no_arguments_prints_one_usage_line(capsys):
+    code, out, err = run(capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("usage: gradwalk {draw,steps,check}") and err.count("\n") == 1, err
+    assert "see `gradwalk --help`" in err
+
+
+def test_check_explains_a_finite_difference_step_outside_the_domain(capsys):
+    # f is defined at x=0, but x - h is not: the engine's "got x=-1e-06" alone is puzzling.
+    err = refused(capsys, "check", "sqrt(x)", "x=0")
+    assert "finite differences step outside the domain of f at x=0" in err
+    assert "defined on both sides" in err
+    # At the boundary itself the forward pass already fails, with the engine's own message.
+    assert "log needs x > 0" in refused(capsys, "check", "log(x)", "x=0")
+
+
+@pytest.mark.parametrize("command", ["draw", "steps", "check"])
+def test_non_finite_values_and_gradients_are_refused_by_every_command(capsys, command, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    # inf - inf: the value itself is nan (check used to print a table of nans and exit 1).
+    assert "evaluates to nan at x=700" in refused(capsys, command, "exp(x)*exp(x) - exp(x)*exp(x)", "x=700")
+    # x**23 overflows to inf, tanh(inf) = 1 is finite, but its slope 0 times inf is nan.
+    err = refused(capsys, command, "tanh(" + "*".join(["x"] * 23) + ")", "x=1e15")
+    assert "df/dx is nan" in err and "overflowed" in err
+    assert list(tmp_path.iterdir()) == []  # refused before anything is written
+
+
+def test_steps_of_a_bare_variable(capsys):
+    code, out, err = run(capsys, "steps", "x", "x=1")
+    assert code == 0 and err == ""
+    assert out.splitlines() == ["f = x = 1", "backward: no steps, f is the variable x itself", "gradients:", "  df/dx = 1"]
+
+
+def test_engine_errors_escaping_a_command_are_one_line(capsys, monkeypatch, tmp_path):
+    draw_module = importlib.import_module("engine.draw")  # `engine.draw` is also a function's name
+    monkeypatch.chdir(tmp_path)
+
+    def broken_render(*args, **kwargs):
+        raise OverflowError("(34, 'Numerical result out of range')\nsecond line")
+
+    monkeypatch.setattr(draw_module, "save_graph", broken_render)
+    assert "Numerical result out of range" in refused(capsys, "draw", "x*2", "x=1", "-o", "g.dot")
+
+    def buggy_render(*args, **kwargs):
+        raise TypeError("a bug in gradwalk")
+
+    monkeypatch.setattr(draw_module, "save_graph", buggy_render)
+    with pytest.raises(TypeError, match="a bug"):  # programming errors are not hidden
+        main(["draw", "x*2", "x=1", "-o", "g.dot"])
 
 
 def test_missing_graphviz_is_one_line_and_leaves_the_dot_file(capsys, tmp_path, monkeypatch):

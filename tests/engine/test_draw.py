@@ -393,3 +393,17 @@ def test_negative_zero_is_shown_as_zero():
     out.backward()
     source = draw_dot(out).source
     assert "data 0<" in source and "data -0" not in source
+
+
+def test_value_draw_and_jupyter_display(tmp_path):
+    out = neuron()
+    out.backward()
+    digraph = out.draw()
+    assert digraph.source == draw_dot(out).source
+    bundle = out._repr_mimebundle_()
+    assert "text/plain" in bundle or "image/svg+xml" in bundle
+    if shutil.which("dot"):
+        assert "<svg" in bundle["image/svg+xml"]
+        path = tmp_path / "n.svg"
+        out.draw(path)
+        assert path.read_text().lstrip().startswith("<?xml") or "<svg" in path.read_text()

@@ -173,3 +173,11 @@ def test_name_scope_stamps_nested_scopes():
     with pytest.raises(ValueError):
         with name_scope(""):
             pass
+
+
+def test_a_step_echoed_in_a_repl_shows_its_chain_rule_lines():
+    x, w, b, n, o = small_graph()
+    first = next(o.backward_steps())
+    lines = repr(first).splitlines()
+    assert lines[0] == "<BackwardStep 1/3 at o (tanh), do/do = 1>"
+    assert lines[1] == "  " + str(first)

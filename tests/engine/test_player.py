@@ -53,6 +53,39 @@ def test_end_state_is_exactly_backward(tmp_path):
 
 
 @needs_dot
+def test_after_an_earlier_backward_the_frames_show_this_pass_only(tmp_path):
+    # README's order: backward() first, then the player. The frames must show one pass's
+    # gradients from pending/0, not the leaves' old values plus the new ones.
+    ref, rx, rw, rb = neuron()
+    ref_frames = frames_of(animate_backward(ref, tmp_path / "ref.html").read_text(encoding="utf-8"))["frames"]
+    single = [n.grad for n in topological_order(ref)]
+
+    out, x, w, b = neuron()
+    out.backward()
+    frames = frames_of(animate_backward(out, tmp_path / "p.html").read_text(encoding="utf-8"))["frames"]
+    assert set(frames[0]["state"]) == {"p"} and all(g == "grad ?" for g in frames[0]["grads"])
+    assert [f["grads"] for f in frames] == [f["grads"] for f in ref_frames]
+    assert [f["text"] for f in frames] == [f["text"] for f in ref_frames]
+    # The end state is one more backward(): leaves hold two passes' worth, interior nodes one.
+    twice, *_ = neuron()
+    backward(twice)
+    backward(twice)
+    assert [n.grad for n in topological_order(out)] == [n.grad for n in topological_order(twice)]
+    for node, once in zip(topological_order(out), single):
+        assert node.grad == pytest.approx(2 * once if not node.parents else once), node
+    assert x.grad == pytest.approx(2 * rx.grad) and x.grad != 0.0
+
+
+@needs_dot
+def test_a_leaf_root_keeps_accumulating(tmp_path):
+    x = Value(3.0, "x")
+    x.grad = 0.5
+    frames = frames_of(animate_backward(x, tmp_path / "p.html").read_text(encoding="utf-8"))["frames"]
+    assert len(frames) == 1 and "dx/dx = 1" in frames[0]["text"]
+    assert x.grad == 1.5
+
+
+@needs_dot
 def test_frames_follow_backward_steps(tmp_path):
     out, x, w, b = neuron()
     html = animate_backward(out, tmp_path / "p.html").read_text(encoding="utf-8")

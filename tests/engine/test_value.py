@@ -293,3 +293,41 @@ def test_no_closure_captures_a_value():
 
 def test_value_uses_slots():
     assert not hasattr(Value(1.0), "__dict__")
+
+
+# -- numerically awkward but valid inputs -----------------------------------------------------------
+
+
+def test_division_slopes_do_not_underflow_for_tiny_divisors():
+    a, b = Value(1e-200), Value(1e-200)
+    (a / b).backward()
+    assert a.grad == pytest.approx(1e200) and b.grad == pytest.approx(-1e200)
+    c = Value(1e-160)
+    (1e-160 / c).backward()
+    assert c.grad == pytest.approx(-1e160, rel=1e-12)
+
+
+def test_power_slope_saturates_instead_of_raising():
+    x = Value(1e-3)
+    (x**-102).backward()  # the slope is -1.02e311: beyond float range, so -inf, not OverflowError
+    assert x.grad == -math.inf
+
+
+@pytest.mark.parametrize("n,slope", [(2, 0.0), (1, 1.0), (0, 0.0)])
+def test_power_slope_at_zero(n, slope):
+    x = Value(0.0)
+    (x**n).backward()
+    assert x.grad == slope
+
+
+@pytest.mark.parametrize("f", [lambda v: v * math.nan, lambda v: v + math.nan, lambda v: math.nan - v,
+                               lambda v: v / math.nan, lambda v: v**math.nan])
+def test_nan_constants_are_refused(f):
+    with pytest.raises(ValueError, match="NaN"):
+        f(Value(1.0))
+
+
+def test_every_op_has_a_docstring():
+    for name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "sin", "cos", "softplus"):
+        assert getattr(Value, name).__doc__, name
+        assert engine.functional.UNARY[name].__doc__, name
