@@ -13,7 +13,7 @@ Plotting lives in `nn.plot` (needs matplotlib) and is imported from there, or la
 """
 
 from nn.module import FILE_FORMAT, FILE_VERSION, Module, ModelFileError, read_model_file, resolve_rng
-from nn.layers import ACTIVATIONS, INITS, MLP, Layer, Neuron
+from nn.layers import ACTIVATIONS, INITS, MLP, Layer, Neuron, parameter_count
 from nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -27,11 +27,19 @@ from nn.data import make_blobs, make_circles, make_moons, make_spiral, make_xor,
 from nn.train import LOSSES, History, TrainingDivergedError, accuracy, fit, predict
 
 
+MAX_LOAD_PARAMETERS = 1_000_000
+"""The largest model `load_model` builds: every parameter is a Python object, so a million
+already takes seconds and hundreds of MB (build a bigger one yourself and call its `load`)."""
+
+
 def load_model(path):
     """Rebuild a `Neuron`, `Layer` or `MLP` from a file written by `save`, parameters included.
 
     The architecture recorded in the file decides what is built; a file saved from any other
     kind of module raises `ModelFileError` (create that module yourself and call its `load`).
+    Before anything is built, the parameter count the architecture implies must match the
+    file's parameters and be at most `MAX_LOAD_PARAMETERS`, so a corrupt or hostile size
+    is refused at once instead of building millions of Values.
     """
     document = read_model_file(path)
     arch = dict(document["architecture"])
@@ -39,12 +47,31 @@ def load_model(path):
     builders = {"MLP": MLP, "Layer": Layer, "Neuron": Neuron}
     if kind not in builders:
         raise ModelFileError(f"{path}: load_model rebuilds MLP, Layer or Neuron, but the file holds {kind!r}")
+    count = parameter_count(document["architecture"])
+    if count is not None:  # None: malformed sizes, which the constructor below reports cheaply
+        if count > MAX_LOAD_PARAMETERS:
+            raise ModelFileError(
+                f"{path}: architecture {_brief(document['architecture'])} implies "
+                f"{count if count < 10**18 else 'over 10**18'} parameters, more than load_model builds "
+                f"(MAX_LOAD_PARAMETERS = {MAX_LOAD_PARAMETERS})"
+            )
+        if count != len(document["parameters"]):
+            raise ModelFileError(
+                f"{path}: architecture {_brief(document['architecture'])} implies {count} parameters, "
+                f"but the file has {len(document['parameters'])}"
+            )
     try:
         model = builders[kind](**arch, seed=0)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: corrupt architecture {document['architecture']}: {exc}") from None
     model.load(path)
     return model
+
+
+def _brief(architecture: dict) -> str:
+    # A hostile architecture can hold huge numbers; keep the message readable.
+    text = str(architecture)
+    return text if len(text) <= 200 else text[:200] + "...}"
 
 
 def plot_history(history, path):
@@ -63,6 +90,7 @@ def plot_decision_boundary(model, X, y, path, **kwargs):
 
 __all__ = [
     "Module", "ModelFileError", "FILE_FORMAT", "FILE_VERSION", "read_model_file", "resolve_rng", "load_model",
+    "MAX_LOAD_PARAMETERS", "parameter_count",
     "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS",
     "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "hinge_loss", "cross_entropy",
     "l2_penalty",

@@ -194,6 +194,29 @@ def output_activation(model) -> str | None:
     return getattr(model, "output_activation", None) or getattr(model, "activation", None)
 
 
+def parameter_count(architecture: dict) -> int | None:
+    """How many parameters a Neuron, Layer or MLP described by `architecture()` has, computed
+    from the sizes alone (nothing is built); None when the description is not one of these
+    or its sizes are not positive ints (the constructor then says what is wrong).
+
+        >>> parameter_count({"type": "MLP", "nin": 2, "nouts": [16, 16, 1]})
+        337
+    """
+    kind = architecture.get("type")
+    if kind == "Neuron":
+        sizes = [architecture.get("nin"), 1]
+    elif kind == "Layer":
+        sizes = [architecture.get("nin"), architecture.get("nout")]
+    elif kind == "MLP" and isinstance(architecture.get("nouts"), list):
+        sizes = [architecture.get("nin")] + architecture["nouts"]
+    else:
+        return None
+    if not sizes[1:] or any(type(n) is not int or n < 1 for n in sizes):
+        return None
+    # Each neuron has one weight per input plus a bias.
+    return sum((nin + 1) * nout for nin, nout in zip(sizes, sizes[1:]))
+
+
 # -- helpers --------------------------------------------------------------------------------------
 
 

@@ -31,17 +31,27 @@ def mse_loss(predictions, targets, reduction: str = "mean") -> Value:
 def binary_cross_entropy(probabilities, targets, reduction: str = "mean", eps: float = 1e-7) -> Value:
     """Binary cross-entropy of probabilities: `-(t log p + (1 - t) log(1 - p))` per sample.
 
-    Predictions are probabilities (say, a sigmoid output). Each is clamped into [eps, 1 - eps]
-    first, so a confident wrong answer costs about -log(eps) instead of log(0) = infinity; a
-    clamped prediction passes no gradient (as with any clamp). Targets must lie in [0, 1].
-    For raw scores use `binary_cross_entropy_with_logits`, which needs no clamp.
+    Predictions must be probabilities in [0, 1] (say, a sigmoid output); anything outside
+    raises ValueError, as in PyTorch. For raw scores (a linear output) use
+    `binary_cross_entropy_with_logits`, which needs no clamp. Clamping a raw score would be
+    wrong, not just imprecise: a clamped prediction passes no gradient, so training would
+    silently stop.
+
+    A prediction inside [0, 1] is clamped into [eps, 1 - eps], so a confident wrong answer
+    costs about -log(eps) instead of log(0) = infinity; a clamped prediction (exactly 0 or 1,
+    or within eps of it) passes no gradient. Targets must lie in [0, 1].
     """
     preds, targs = _batch(probabilities, targets, "binary_cross_entropy")
     if not 0.0 < eps < 0.5:
         raise ValueError(f"binary_cross_entropy needs 0 < eps < 0.5, got {eps!r}")
     terms = []
-    for p, t in zip(preds, targs):
+    for i, (p, t) in enumerate(zip(preds, targs)):
         t = _unit_target(t, "binary_cross_entropy")
+        if not 0.0 <= p.data <= 1.0:
+            raise ValueError(
+                f"binary_cross_entropy takes probabilities in [0, 1], but prediction {i} is {p.data!r}; "
+                f"for raw scores use binary_cross_entropy_with_logits (or give the model a sigmoid output)"
+            )
         if p.data < eps:
             p = Value(eps)
         elif p.data > 1.0 - eps:

@@ -160,6 +160,10 @@ def read_model_file(path) -> dict:
         raise ModelFileError(f"{path}: not a gradwalk model file (not valid JSON: {exc})") from None
     except _DuplicateKey as exc:
         raise ModelFileError(f"{path}: corrupt model file: key {exc.args[0]!r} appears twice") from None
+    except RecursionError:
+        raise ModelFileError(f"{path}: not a gradwalk model file (JSON nested too deeply to read)") from None
+    except ValueError as exc:  # e.g. an integer longer than Python's int conversion limit
+        raise ModelFileError(f"{path}: corrupt model file: {exc}") from None
     if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
         raise ModelFileError(f"{path}: not a gradwalk model file (no \"format\": \"{FILE_FORMAT}\" marker)")
     version = document.get("version")
@@ -225,8 +229,9 @@ def _checked_values(state, named) -> list[float]:
     if not isinstance(state, dict):
         raise ModelFileError(f"parameters should be a mapping of name -> number, got {type(state).__name__}")
     expected = [name for name, _ in named]
+    expected_set = set(expected)  # built once: a lookup per key keeps loading linear
     missing = [name for name in expected if name not in state]
-    extra = [name for name in state if name not in set(expected)]
+    extra = [name for name in state if name not in expected_set]
     if missing or extra:
         parts = []
         if missing:
@@ -239,7 +244,12 @@ def _checked_values(state, named) -> list[float]:
         v = state[name]
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise ModelFileError(f"parameter {name!r} should be a single number, got {type(v).__name__} {v!r:.60}")
-        v = float(v)
+        try:
+            v = float(v)
+        except OverflowError:  # an int too large for a float, e.g. 400 digits
+            raise ModelFileError(
+                f"parameter {name!r} is an integer too large for a float ({v.bit_length()} bits)"
+            ) from None
         if not math.isfinite(v):
             raise ModelFileError(f"parameter {name!r} is {v!r}; only finite numbers can be loaded")
         values.append(v)

@@ -5,7 +5,9 @@ How outputs become class predictions (used by `predict`, `accuracy` and `fit`'s 
 * a model with one output gives a score s per sample, and predicts class 1 when
   s > threshold, else class 0. The threshold is 0.5 when the model's output activation is
   "sigmoid" (its output is a probability) and 0.0 otherwise (a raw score or logit), unless
-  you pass `threshold=` yourself;
+  you pass `threshold=` yourself. A model trained with "mse" on class labels learns to output
+  the labels themselves, so its boundary is their midpoint: `fit` uses 0.5 (0/1 labels) or 0.0
+  (-1/+1 labels) for its history; pass the same `threshold=` to `predict` and `accuracy`;
 * a model with K > 1 outputs predicts the index of its largest output (the first one on ties).
 
 Binary labels may be written 0/1 or -1/+1: for the comparison, -1 counts as class 0.
@@ -34,7 +36,8 @@ class History:
     """What `fit` measured, one entry per epoch.
 
     `loss` is the mean training loss over the epoch's batches (including the L2 penalty) and
-    `accuracy` the fraction of training samples classified correctly, both measured on each
+    `accuracy` the fraction of training samples classified correctly (for "mse", thresholded at
+    the midpoint of the labels, see the module docstring), both measured on each
     batch's forward pass, i.e. just *before* that batch's update (no extra forward pass is
     spent on measuring). `accuracy` is NaN when the targets are not class labels.
     `steps` counts optimizer steps over the whole run.
@@ -63,7 +66,8 @@ def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs
         X, y: samples (lists of inputs) and their labels/targets.
         loss: a name from `LOSSES` or a callable `(outputs, targets) -> Value`. The named binary
             losses accept 0/1 or -1/+1 labels and convert them to their own convention
-            ("hinge" wants -1/+1, "bce*" want 0/1); "mse" uses targets as given.
+            ("hinge" wants -1/+1, "bce*" want 0/1); "mse" uses targets as given. "bce" needs
+            probabilities, so it refuses a model whose output activation is not "sigmoid".
         optimizer: an `Optimizer` over the model's parameters; default `SGD(lr=0.1)`.
         epochs: passes over the data.
         batch_size: samples per step; None (default) means the full batch, one step per epoch.
@@ -88,6 +92,8 @@ def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs
     elif type(batch_size) is not int or batch_size < 1:
         raise ValueError(f"batch_size must be None or an int >= 1, got {batch_size!r}")
     loss_fn, targets = _resolve_loss(loss, y)
+    if isinstance(loss, str) and loss == "bce":
+        _check_probability_output(model)
     params = model.parameters()
     if optimizer is None:
         optimizer = SGD(params, lr=0.1)
@@ -98,6 +104,8 @@ def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs
     shuffler = resolve_rng(seed, rng)
     positives = _class_labels(y)  # None when y are not class labels
     threshold = _default_threshold(model)
+    if isinstance(loss, str) and loss == "mse" and positives is not None:
+        threshold = _label_midpoint(y)
 
     history = History()
     order = list(range(n))
@@ -150,7 +158,13 @@ def predict(model, X, *, threshold=None) -> list[int]:
 
 
 def accuracy(model, X, y, *, threshold=None) -> float:
-    """Fraction of samples whose predicted class equals the label (0/1, -1/+1 or 0..K-1)."""
+    """Fraction of samples whose predicted class equals the label (0/1, -1/+1 or 0..K-1).
+
+    The default `threshold` suits a model trained with hinge or cross-entropy (0.5 for a
+    sigmoid output, else 0.0). A model trained with MSE on class labels outputs values near
+    the labels, so its boundary is the midpoint of the two label values: pass `threshold=0.5`
+    for 0/1 labels (`threshold=0.0` for -1/+1), as `fit` does for its history.
+    """
     X, y = list(X), list(y)
     if not X:
         raise ValueError("accuracy needs at least one sample, got an empty dataset")
@@ -180,6 +194,23 @@ def _resolve_loss(loss, y):
     if loss == "cross_entropy":
         return _losses.cross_entropy, y
     raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)} or pass a function")
+
+
+def _check_probability_output(model) -> None:
+    # Refuse before training: the loss itself only objects once an output leaves [0, 1], which
+    # a linear output may not do for a while. A model that does not say is left to that check.
+    act = output_activation(model)
+    if act is not None and act != "sigmoid":
+        raise ValueError(
+            f"loss='bce' needs probabilities, but the model's output activation is {act!r}; "
+            f"use loss='bce_with_logits' for raw scores, or build the model with output_activation='sigmoid'"
+        )
+
+
+def _label_midpoint(y) -> float:
+    """The boundary of an MSE model trained on binary labels: 0.5 for 0/1, 0.0 for -1/+1."""
+    low = -1.0 if any(t == -1 for t in y) else 0.0
+    return (low + 1.0) / 2
 
 
 def _is_label(t) -> bool:

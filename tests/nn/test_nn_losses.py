@@ -51,6 +51,13 @@ def test_bce_clamps_instead_of_log_zero():
     assert binary_cross_entropy(Value(1.0), 1).data == pytest.approx(-math.log(1 - 1e-7))
 
 
+@pytest.mark.parametrize("p", [3.0, -0.2, 1.0000001])
+def test_bce_refuses_predictions_outside_unit_interval(p):
+    # A clamped raw score passes no gradient: bce([3.0], [0]) used to be 16.1 with grad 0.
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\].*prediction 1 is .*binary_cross_entropy_with_logits"):
+        binary_cross_entropy([Value(0.5), Value(p)], [1, 0])
+
+
 def test_bce_with_logits_values_and_grad():
     z = _vals(0.0, 2.0)
     loss = binary_cross_entropy_with_logits(z, [1, 0], reduction="sum")

@@ -7,7 +7,8 @@ import os
 import pytest
 
 from engine import Value
-from nn import MLP, FILE_FORMAT, Layer, ModelFileError, Module, Neuron, load_model
+import nn
+from nn import MLP, FILE_FORMAT, Layer, ModelFileError, Module, Neuron, load_model, parameter_count
 
 
 @pytest.fixture
@@ -156,6 +157,11 @@ def _refusals(model):
         ("should be a single number", {**good, "parameters": {**params, first: True}}),
         ("only finite", json.dumps({**good, "parameters": {**params, first: math.nan}})),
         ("only finite", json.dumps({**good, "parameters": {**params, first: 1e400}}).replace("Infinity", "1e400")),
+        ("too large for a float", json.dumps({**good, "parameters": {**params, first: 0}}).replace(
+            f'"{first}": 0', f'"{first}": {"9" * 400}')),
+        ("corrupt model file.*digits",
+         json.dumps({**good, "version": 0}).replace('"version": 0', '"version": ' + "9" * 5000)),
+        ("nested too deeply", "[" * 100000),
         ("appears twice", json.dumps(good)[:-2] + f', "{first}": 1.0}}}}'),
     ]
 
@@ -223,3 +229,31 @@ def test_custom_module_walk_order():
     assert names == ["encoder.neurons.0.w.0", "encoder.neurons.0.w.1", "encoder.neurons.0.b",
                      "encoder.neurons.1.w.0", "encoder.neurons.1.w.1", "encoder.neurons.1.b", "scale",
                      "heads.0.w.0", "heads.0.w.1", "heads.0.b", "heads.1.w.0", "heads.1.w.1", "heads.1.b"]
+
+
+def test_load_state_dict_refuses_int_too_large_for_float(model):
+    state = model.state_dict()
+    first = next(iter(state))
+    before = _snapshot(model)
+    with pytest.raises(ModelFileError, match=f"{first!r} is an integer too large for a float"):
+        model.load_state_dict({**state, first: 10 ** 400})
+    assert _snapshot(model) == before
+
+
+@pytest.mark.parametrize("m", [Neuron(3, seed=0), Layer(2, 4, seed=0), MLP(3, [5, 2, 1], seed=0)])
+def test_parameter_count_matches_built_model(m):
+    assert parameter_count(m.architecture()) == len(m.parameters())
+
+
+def test_load_model_checks_parameter_count_before_building(tmp_path, monkeypatch):
+    def no_building(*args, **kwargs):
+        raise AssertionError("load_model built a model from a file it should refuse")
+
+    monkeypatch.setattr(nn, "MLP", no_building)
+    doc = _valid_document(MLP(2, [3, 1], seed=0))
+    huge = _write(tmp_path, {**doc, "architecture": {**doc["architecture"], "nouts": [3000, 3000, 1]}}, "huge.json")
+    with pytest.raises(ModelFileError, match="implies 9015001 parameters, more than load_model builds"):
+        load_model(huge)
+    wrong = _write(tmp_path, {**doc, "architecture": {**doc["architecture"], "nouts": [30, 30, 1]}}, "wrong.json")
+    with pytest.raises(ModelFileError, match="implies 1051 parameters, but the file has 13"):
+        load_model(wrong)

@@ -147,6 +147,33 @@ def test_hinge_accepts_01_and_signed_labels_identically():
     assert runs[0] == runs[1]
 
 
+def test_bce_refuses_a_model_without_sigmoid_output():
+    # A linear output would be clamped into [eps, 1 - eps] and train silently to chance.
+    X, y = make_moons(20, noise=0.1, seed=0)
+    for model in (MLP(2, [4, 1], seed=0), Neuron(2, "tanh", seed=0)):
+        before = model.state_dict()
+        with pytest.raises(ValueError, match="output activation is .*bce_with_logits.*output_activation='sigmoid'"):
+            fit(model, X, y, loss="bce", epochs=1, progress=False)
+        assert model.state_dict() == before
+    sigmoid = MLP(2, [4, 1], output_activation="sigmoid", seed=0)
+    assert fit(sigmoid, X, y, loss="bce", epochs=1, progress=False).epochs == 1
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_mse_history_accuracy_thresholds_at_label_midpoint(signed):
+    # An MSE model outputs values near its labels: its boundary is their midpoint, not 0.
+    X, y = make_moons(100, noise=0.1, seed=0)
+    labels = [2 * t - 1 for t in y] if signed else y
+    model = MLP(2, [16, 16, 1], seed=0)
+    h = fit(model, X, labels, loss="mse", optimizer=Adam(model.parameters(), lr=0.01), epochs=1, progress=False)
+    midpoint = 0.0 if signed else 0.5
+    # The history measures the batch before its update, i.e. the model as it was built.
+    fresh = MLP(2, [16, 16, 1], seed=0)
+    assert h.accuracy[0] == accuracy(fresh, X, labels, threshold=midpoint)
+    if not signed:
+        assert h.accuracy[0] != accuracy(fresh, X, labels)  # the 0.0 threshold disagrees here
+
+
 # -- predictions and accuracy ------------------------------------------------------------------------
 
 def _identity(activation):
