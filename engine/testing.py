@@ -118,76 +118,55 @@ class Case:
 
 
 def _apply(step: Step, args: list[Value]) -> Value:
-    op, c = step.op, step.const
-    if op in ("neg",):
-        return -args[0]
-    if op in UNARY_OPS:
-        return getattr(args[0], op)()
-    if op == "+":
-        return args[0] + args[1]
-    if op == "-":
-        return args[0] - args[1]
-    if op == "*":
-        return args[0] * args[1]
-    if op == "/":
-        return args[0] / args[1]
-    if op == "**":
-        return args[0] ** args[1]
-    if op == "+c":
-        return args[0] + c
-    if op == "c-":
-        return c - args[0]
-    if op == "*c":
-        return args[0] * c
-    if op == "/c":
-        return args[0] / c
-    if op == "c/":
-        return c / args[0]
-    if op == "**2":
-        return args[0] ** 2
-    if op == "**3":
-        return args[0] ** 3
-    if op == "**0.5":
-        return args[0] ** 0.5
-    if op == "2**":
-        return 2 ** args[0]
-    if op == "sum":
-        return sum_values(args)
-    if op == "dot":
-        half = len(args) // 2
-        return dot(args[:half], args[half : 2 * half], args[-1] if len(args) % 2 else None)
-    raise ValueError(f"unknown op {op!r}")
+    return _OPS[step.op][0](args, step.const)
 
 
 def _format(step: Step, args: list[str]) -> str:
-    op, c = step.op, step.const
-    if op == "neg":
-        return f"-({args[0]})"
-    if op in UNARY_OPS:
-        return f"{op}({args[0]})"
-    if op in BINARY_OPS:
-        return f"({args[0]} {op} {args[1]})"
-    if op == "+c":
-        return f"({args[0]} + {c:g})"
-    if op == "c-":
-        return f"({c:g} - {args[0]})"
-    if op == "*c":
-        return f"({args[0]} * {c:g})"
-    if op == "/c":
-        return f"({args[0]} / {c:g})"
-    if op == "c/":
-        return f"({c:g} / {args[0]})"
-    if op.startswith("**"):
-        return f"({args[0]}){op}"
-    if op == "2**":
-        return f"2**({args[0]})"
-    if op == "sum":
-        return f"sum({', '.join(args)})"
-    if op == "dot":
-        half = len(args) // 2
-        bias = f" + {args[-1]}" if len(args) % 2 else ""
-        return f"dot([{', '.join(args[:half])}], [{', '.join(args[half:2 * half])}]){bias}"
-    raise ValueError(f"unknown op {op!r}")
+    return _OPS[step.op][1](args, step.const)
+
+
+def _dot_operands(items):
+    """dot's (weights, inputs, bias) from a step's operand list: two halves and an odd last one."""
+    half = len(items) // 2
+    return items[:half], items[half : 2 * half], items[-1] if len(items) % 2 else None
+
+
+def _format_dot(texts, c) -> str:
+    weights, inputs, bias = _dot_operands(texts)
+    text = f"dot([{', '.join(weights)}], [{', '.join(inputs)}])"
+    return f"({text} + {bias})" if bias else text
+
+
+def _unary(name: str):
+    return lambda a, c: getattr(a[0], name)(), lambda t, c: f"{name}({t[0]})"
+
+
+def _binary(symbol: str, apply):
+    return apply, lambda t, c: f"({t[0]} {symbol} {t[1]})"
+
+
+# Every op: how to apply it to Values, and how to write it as text (`c` is a folded constant).
+_OPS = {
+    "neg": (lambda a, c: -a[0], lambda t, c: f"-({t[0]})"),
+    **{name: _unary(name) for name in UNARY_OPS if name != "neg"},
+    "+": _binary("+", lambda a, c: a[0] + a[1]),
+    "-": _binary("-", lambda a, c: a[0] - a[1]),
+    "*": _binary("*", lambda a, c: a[0] * a[1]),
+    "/": _binary("/", lambda a, c: a[0] / a[1]),
+    "**": _binary("**", lambda a, c: a[0] ** a[1]),
+    "+c": (lambda a, c: a[0] + c, lambda t, c: f"({t[0]} + {c:g})"),
+    "c-": (lambda a, c: c - a[0], lambda t, c: f"({c:g} - {t[0]})"),
+    "*c": (lambda a, c: a[0] * c, lambda t, c: f"({t[0]} * {c:g})"),
+    "/c": (lambda a, c: a[0] / c, lambda t, c: f"({t[0]} / {c:g})"),
+    "c/": (lambda a, c: c / a[0], lambda t, c: f"({c:g} / {t[0]})"),
+    "**2": (lambda a, c: a[0] ** 2, lambda t, c: f"({t[0]})**2"),
+    "**3": (lambda a, c: a[0] ** 3, lambda t, c: f"({t[0]})**3"),
+    "**0.5": (lambda a, c: a[0] ** 0.5, lambda t, c: f"({t[0]})**0.5"),
+    "2**": (lambda a, c: 2 ** a[0], lambda t, c: f"2**({t[0]})"),
+    "sum": (lambda a, c: sum_values(a), lambda t, c: f"sum({', '.join(t)})"),
+    "dot": (lambda a, c: dot(*_dot_operands(a)), _format_dot),
+}
+assert set(_OPS) == set(ALL_OPS)
 
 
 _constants = st.sampled_from([-2.0, -0.5, 0.5, 1.5, 3.0])
