@@ -56,7 +56,25 @@ ALPHA = 1e-4  # L2 coefficient, as in micrograd's demo
 # step each build a graph, run backward and drop the graph; the caller times them.
 
 
-class Gradwalk:
+class ScalarPeer:
+    """What gradwalk and micrograd share: Values with `.data` and `.grad`, updated in place."""
+
+    def backward(self, loss):
+        loss.backward()
+
+    def sgd(self, params, lr):
+        for p in params:
+            p.data -= lr * p.grad
+
+    def zero_grad(self, params):
+        for p in params:
+            p.grad = 0.0
+
+    def data(self, v):
+        return v.data
+
+
+class Gradwalk(ScalarPeer):
     name = "gradwalk"
     activation = "tanh"
 
@@ -93,19 +111,6 @@ class Gradwalk:
 
     wrap_inputs = staticmethod(lambda X: [[Value(x1), Value(x2)] for x1, x2 in X])
 
-    def backward(self, loss):
-        loss.backward()
-
-    def sgd(self, params, lr):
-        for p in params:
-            p.data -= lr * p.grad
-
-    def zero_grad(self, params):
-        for p in params:
-            p.grad = 0.0
-
-    def data(self, v):
-        return v.data
 
     def graph_nodes(self, root):
         return topological_order(root)
@@ -131,7 +136,7 @@ class EngineMLP:
         return [p for layer in self.layers for w, b in layer for p in (*w, b)]
 
 
-class Micrograd:
+class Micrograd(ScalarPeer):
     name = "micrograd"
     activation = "relu"  # micrograd 0.1.0 has no tanh
 
@@ -169,19 +174,6 @@ class Micrograd:
     def wrap_inputs(self, X):
         return [list(map(self.Value, row)) for row in X]
 
-    def backward(self, loss):
-        loss.backward()
-
-    def sgd(self, params, lr):
-        for p in params:
-            p.data -= lr * p.grad
-
-    def zero_grad(self, params):
-        for p in params:
-            p.grad = 0
-
-    def data(self, v):
-        return v.data
 
     def graph_nodes(self, root):
         seen, stack = {id(root): root}, [root]
