@@ -106,7 +106,7 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     say = (lambda *a, **k: None) if args.quiet else print
     os.makedirs(args.out, exist_ok=True)
-    say(f"output folder: {args.out}")
+    say(f"output folder: {os.path.abspath(args.out)}")
 
     X, y = make_data(args.points, DATA_SEED)
     model = MLP(2, [4, 1], activation="sigmoid", output_activation="sigmoid", init="he", seed=MODEL_SEED)

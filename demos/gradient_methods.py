@@ -190,7 +190,7 @@ def main(argv=None) -> dict:
     say = (lambda *a, **k: None) if args.quiet else print
 
     os.makedirs(args.out, exist_ok=True)
-    say(f"output folder: {args.out}\n")
+    say(f"output folder: {os.path.abspath(args.out)}\n")
     single = compare_single_unit(say)
     path = os.path.join(args.out, "single_unit_graph.svg")
     save_graph(single["graph"], path)

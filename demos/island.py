@@ -45,7 +45,7 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     say = (lambda *a, **k: None) if args.quiet else print
     os.makedirs(args.out, exist_ok=True)
-    say(f"output folder: {args.out}")
+    say(f"output folder: {os.path.abspath(args.out)}")
     files = []
 
     def wrote(path):

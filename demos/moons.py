@@ -103,7 +103,7 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     say = (lambda *a, **k: None) if args.quiet else print
     os.makedirs(args.out, exist_ok=True)
-    say(f"output folder: {args.out}")
+    say(f"output folder: {os.path.abspath(args.out)}")
 
     X, y = make_moons(100, noise=0.1, seed=args.seed)  # y in {0, 1}
     labels = [2 * t - 1 for t in y]  # the hinge loss wants -1 / +1

@@ -93,7 +93,7 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     say = (lambda *a, **k: None) if args.quiet else print
     os.makedirs(args.out, exist_ok=True)
-    say(f"output folder: {args.out}\n")
+    say(f"output folder: {os.path.abspath(args.out)}\n")
 
     J, parts = build_graph()
     Y = parts["Y"]

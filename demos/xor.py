@@ -61,7 +61,7 @@ def main(argv=None) -> dict:
     args = parser.parse_args(argv)
     say = (lambda *a, **k: None) if args.quiet else print
     os.makedirs(args.out, exist_ok=True)
-    say(f"output folder: {args.out}")
+    say(f"output folder: {os.path.abspath(args.out)}")
 
     model, history = train(args.seed, args.steps)
     losses = history.loss
