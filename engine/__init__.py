@@ -22,14 +22,18 @@ from engine.graph import (
     zero_grad,
 )
 from engine.functional import cos, exp, log, relu, sigmoid, sin, softplus, sqrt, tanh
-from engine.check import GradcheckError, gradcheck, grad, numerical_grad, numerical_grad_wrt, value_and_grad
+from engine.check import (
+    GradcheckError, GradcheckRow, compare_gradients, gradcheck, gradcheck_table, grad, numerical_grad,
+    numerical_grad_wrt, value_and_grad,
+)
 
 __all__ = [
     "Value", "as_value", "dot", "sum_values",
     "BackwardStep", "EdgeStep", "backward", "backward_steps", "is_grad_enabled", "name_scope",
     "no_grad", "node_names", "topological_order", "zero_grad",
     "cos", "exp", "log", "relu", "sigmoid", "sin", "softplus", "sqrt", "tanh",
-    "GradcheckError", "gradcheck", "grad", "numerical_grad", "numerical_grad_wrt", "value_and_grad",
+    "GradcheckError", "GradcheckRow", "compare_gradients", "gradcheck", "gradcheck_table", "grad", "numerical_grad",
+    "numerical_grad_wrt", "value_and_grad",
 ]
 from engine.draw import GraphTooLargeError, GraphvizNotFoundError, draw, draw_dot, save_graph
 from engine.player import animate_backward

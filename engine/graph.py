@@ -134,7 +134,7 @@ def backward_steps(root) -> Iterator[BackwardStep]:
     order = topological_order(root)
     names = node_names(order)
     interior = [node for node in reversed(order) if node.parents]
-    root_name = root.label or "L"
+    root_name = names[id(root)]  # the same name the root has as a node, in steps and drawings
     for node in order:
         if node.parents:
             node.grad = 0.0

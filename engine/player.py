@@ -56,15 +56,12 @@ def animate_backward(root, path, *, interval_ms: int = 900, max_cells: int | Non
         **draw_kw: drawing options passed to `draw_dot`: rankdir, digits, color_by_grad,
             max_nodes, cluster. (`collapse` hides nodes, and the player shows every node.)
 
-    The frames show *this* pass's gradients, every node starting from pending/0, even when the
-    graph already went through `backward()` (as in `o.backward(); animate_backward(o, ...)`):
-    each leaf's existing `grad` is set aside while the frames are recorded, and added back
-    afterwards.
+    The frames show one pass's gradients, every node starting from pending, even when the graph
+    already went through `backward()` (as in `o.backward(); animate_backward(o, ...)`).
 
-    Side effects: exactly those of one more `root.backward()` call (PyTorch semantics) -- each
-    leaf ends with its earlier `grad` plus this pass's gradient, interior nodes hold this pass's
-    gradient. Nothing is changed when an error is raised up front (size guards, bad options,
-    Graphviz missing). Returns the path written.
+    No side effects: making the picture runs a backward pass, but every node's `grad` is put back
+    as it was afterwards (also after an error), so animating inside a training loop never
+    changes the next optimizer step. Returns the path written.
     """
     for key in draw_kw:
         if key not in _DRAW_OPTIONS:
@@ -93,17 +90,18 @@ def animate_backward(root, path, *, interval_ms: int = 900, max_cells: int | Non
     _build(root, show_grad=False, **draw_kw)
 
     # Leaves accumulate across backward() calls, so on a graph that was already backpropagated
-    # the steps would start from old gradients: frames would mix old and new numbers. Set each
-    # leaf's gradient aside and start it from 0, so every number shown belongs to this pass.
-    leaves = [node for node in order if not node.parents]
-    saved = [leaf.grad for leaf in leaves]
-    for leaf in leaves:
-        leaf.grad = 0.0
-    applied = []
+    # the steps would start from old gradients: frames would mix old and new numbers. Start
+    # every leaf from 0, so each number shown belongs to this pass; afterwards put every
+    # gradient back, because a picture should not change the model it shows.
+    saved = [node.grad for node in order]
+    for node in order:
+        if not node.parents:
+            node.grad = 0.0
     try:
-        frames = _record_frames(root, order, digits, color_by_grad, applied)
+        frames = _record_frames(root, order, digits, color_by_grad)
     finally:
-        _restore_leaves(root, leaves, saved, applied)
+        for node, grad in zip(order, saved):
+            node.grad = grad
 
     # Lay every box out for the widest text it will ever show, so no frame needs a new layout.
     widest = [max((f["grads"][k] for f in frames), key=len) for k in range(len(order))]
@@ -116,9 +114,8 @@ def animate_backward(root, path, *, interval_ms: int = 900, max_cells: int | Non
     return path
 
 
-def _record_frames(root, order, digits, color_by_grad, applied) -> list[dict]:
-    """Consume `root.backward_steps()`, recording what every frame shows; every edge step taken
-    is appended to `applied`, in order."""
+def _record_frames(root, order, digits, color_by_grad) -> list[dict]:
+    """Consume `root.backward_steps()`, recording what every frame shows."""
     n = len(order)
     index = {id(node): k for k, node in enumerate(order)}
     # A gradient is final once every user (every edge into a child) has sent its contribution.
@@ -158,7 +155,6 @@ def _record_frames(root, order, digits, color_by_grad, applied) -> list[dict]:
     steps = root.backward_steps()
     # backward_steps seeds the root when it starts; show the seed in frame 1 with the first step.
     for step in steps:
-        applied.extend(step.edges)
         k = index[id(step.node)]
         if grads[root_k] == PENDING:
             raw[root_k] = root.grad  # nothing flows into the root, so its seed is already final
@@ -196,22 +192,6 @@ def _record_frames(root, order, digits, color_by_grad, applied) -> list[dict]:
     if len(frames) == 1:  # the root is a leaf: backward only seeds its gradient
         frames[0]["text"] = f"{root_name} is a leaf: backward only adds 1 to its gradient (d{root_name}/d{root_name} = 1)."
     return frames
-
-
-def _restore_leaves(root, leaves, saved, applied) -> None:
-    """Give each leaf its gradient from before the animation plus this pass's contributions.
-
-    The contributions are replayed one at a time in backward()'s own order, not added as a sum:
-    floating-point addition is not associative, and this way the result is bit-for-bit what one
-    more backward() call leaves (and, after an error midway, what it would have left).
-    """
-    for leaf, grad in zip(leaves, saved):
-        leaf.grad = grad
-    if not root.parents:
-        root.grad += 1.0  # backward's seed of a leaf root, which no edge carries
-    for edge in applied:
-        if not edge.parent.parents:
-            edge.parent.grad += edge.contribution
 
 
 def _title(root, drawing) -> str:

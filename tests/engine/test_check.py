@@ -4,7 +4,10 @@ import math
 
 import pytest
 
-from engine import GradcheckError, Value, grad, gradcheck, numerical_grad, numerical_grad_wrt, value_and_grad
+from engine import (
+    GradcheckError, Value, compare_gradients, grad, gradcheck, gradcheck_table, numerical_grad, numerical_grad_wrt,
+    value_and_grad,
+)
 
 
 def test_numerical_grad_matches_known_derivatives():
@@ -102,3 +105,24 @@ def test_numerical_grad_wrt_restores_data_when_f_raises():
     with pytest.raises(RuntimeError):
         numerical_grad_wrt(f, [x])
     assert x.data == 0.5
+
+
+@pytest.mark.parametrize("f,x", [(lambda v: v.log(), 1e-5), (lambda v: 1 / v, 1e-5), (lambda v: v.sqrt(), 1e-5),
+                                 (lambda v: v**-1, 1e-15), (lambda v: v.log(), 1e-7)])
+def test_gradcheck_near_a_singularity_at_small_inputs(f, x):
+    # A fixed step of 1e-6 would straddle most of the curve (or leave log's domain) here.
+    assert gradcheck(f, x)
+
+
+def test_compare_gradients_rows_and_the_passing_table():
+    rows = compare_gradients(lambda x, y: x.log() * y, 2.0, 3.0)
+    assert [(r.label, r.value, r.ok) for r in rows] == [("x0", 2.0, True), ("x1", 3.0, True)]
+    assert rows[0].analytic == pytest.approx(1.5) and rows[0].numeric == pytest.approx(1.5, rel=1e-8)
+    table = gradcheck_table(rows).splitlines()
+    assert table[0].startswith("gradcheck passed: backprop agrees with finite differences for all 2 inputs")
+    assert table[2].split()[:2] == ["x0", "2"] and "FAIL" not in "\n".join(table)
+
+
+def test_smaller_steps_never_rescue_a_wrong_derivative_near_zero():
+    with pytest.raises(GradcheckError):
+        gradcheck(BrokenSquare(), 1e-3, 5.0)  # slope 3x^2 = 3e-6 claimed, true 2x = 2e-3
