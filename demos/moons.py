@@ -27,7 +27,7 @@ import os
 
 from tqdm import tqdm
 
-from engine import Value, animate_backward, save_graph
+from engine import GraphvizNotFoundError, Value, animate_backward, save_graph
 from nn import MLP, SGD, History, accuracy, hinge_loss, l2_penalty, make_moons, plot_decision_boundary, plot_history
 
 SEED = 1  # seeds the data and the initial weights; this one reaches 100% in 100 steps
@@ -127,12 +127,15 @@ def main(argv=None) -> dict:
     path = os.path.join(args.out, "decision_boundary.png")
     plot_decision_boundary(model, X, y, path)
     wrote(path, "the learned decision boundary")
-    path = os.path.join(args.out, "neuron.svg")
-    save_graph(neuron_graph(model, X), path)
-    wrote(path, "one trained neuron's graph after backward")
-    path = os.path.join(args.out, "backprop.html")
-    animate_backward(tanh_neuron(), path)
-    wrote(path, "open in a browser: backward through o = tanh(x1 w1 + x2 w2 + b), step by step")
+    try:  # the graph pictures need Graphviz's `dot`; the rest of the demo does not
+        path = os.path.join(args.out, "neuron.svg")
+        save_graph(neuron_graph(model, X), path)
+        wrote(path, "one trained neuron's graph after backward")
+        path = os.path.join(args.out, "backprop.html")
+        animate_backward(tanh_neuron(), path)
+        wrote(path, "open in a browser: backward through o = tanh(x1 w1 + x2 w2 + b), step by step")
+    except GraphvizNotFoundError as error:
+        say(f"skipped the graph pictures: {error}")
 
     return {
         "out": args.out,

@@ -130,6 +130,8 @@ class Adam(Optimizer):
             raise ValueError(f"betas should be a pair (beta1, beta2), got {betas!r}")
         self.betas = (_check_coefficient(betas[0], "beta1", upper=1.0), _check_coefficient(betas[1], "beta2", upper=1.0))
         self.eps = _check_coefficient(eps, "eps", upper=None)
+        if self.eps == 0.0:  # it is what keeps a zero gradient from dividing by zero
+            raise ValueError("eps must be > 0: it keeps a parameter with zero gradient from dividing by zero")
         self.weight_decay = _check_coefficient(weight_decay, "weight_decay", upper=None)
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
@@ -167,6 +169,8 @@ class RMSprop(Optimizer):
         super().__init__(params, lr)
         self.alpha = _check_coefficient(alpha, "alpha", upper=1.0)
         self.eps = _check_coefficient(eps, "eps", upper=None)
+        if self.eps == 0.0:  # it is what keeps a zero gradient from dividing by zero
+            raise ValueError("eps must be > 0: it keeps a parameter with zero gradient from dividing by zero")
         self.weight_decay = _check_coefficient(weight_decay, "weight_decay", upper=None)
         self.v = [0.0] * len(self.params)
 

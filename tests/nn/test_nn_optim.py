@@ -138,3 +138,9 @@ def test_duplicate_parameter_updated_once():
     p.grad = 1.0
     opt.step()
     assert p.data == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize("make", [lambda ps: Adam(ps, eps=0.0), lambda ps: RMSprop(ps, eps=0)])
+def test_zero_eps_is_refused(make):
+    with pytest.raises(ValueError, match="eps must be > 0"):
+        make([Value(1.0)])
