@@ -5,7 +5,7 @@
     >>> out = (x * w).tanh()
     >>> out.backward()
     >>> dot = draw_dot(out)          # a graphviz.Digraph; Jupyter displays it inline
-    >>> save_graph(out, "out.svg")   # doctest: +SKIP  (.svg, .png or .dot, by suffix)
+    >>> save_graph(out, "out.svg")   # .svg, .png or .dot, by suffix   # doctest: +SKIP
 
 What a drawing shows
 --------------------

@@ -128,8 +128,14 @@ def backward_steps(root) -> Iterator[BackwardStep]:
     already been applied when it is yielded, so the graph always holds a consistent partial
     state; exhausting the generator leaves exactly the gradients `backward()` leaves.
 
-        >>> for step in loss.backward_steps():   # doctest: +SKIP
+        >>> from engine import Value
+        >>> x = Value(3.0, "x")
+        >>> y = x * x
+        >>> y.label = "y"
+        >>> for step in y.backward_steps():
         ...     print(step)
+        y -> x:  dy/dx += 3 (dy/dx) * 1 (dy/dy) = 3
+        y -> x:  dy/dx += 3 (dy/dx) * 1 (dy/dy) = 6
     """
     order = topological_order(root)
     names = node_names(order)
@@ -183,8 +189,11 @@ class name_scope:
     `nn` opens one per module call (e.g. `layers.1.neurons.3`), so drawings can cluster a
     network's nodes by the neuron or layer that made them. The engine itself never sets one.
 
-        >>> with name_scope("layer"):   # doctest: +SKIP
-        ...     y = x * w
+        >>> from engine import Value
+        >>> with name_scope("layer"):
+        ...     y = Value(2.0) * 3
+        >>> y.scope
+        'layer'
 
     A small class rather than a @contextmanager generator: `nn` enters one per neuron call, and
     this way entering and leaving costs 0.6 us instead of 1.5 us.

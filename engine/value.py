@@ -41,7 +41,7 @@ class Value:
     >>> y = (x * x + 1).tanh()
     >>> y.backward()
     >>> round(x.grad, 6)
-    0.000727
+    0.000726
 
     Attributes:
         data: the forward value (float).
