@@ -57,11 +57,7 @@ def backward(root) -> None:
       * interior nodes are reset at the start of every pass, so after any call they hold this
         pass's gradient, and a drawing made after a second `backward()` is still right.
     """
-    order = topological_order(root)
-    for node in order:
-        if node.parents:
-            node.grad = 0.0
-    root.grad += 1.0  # interior roots were just reset to 0; a leaf root accumulates like any leaf
+    order = _start_pass(root)
     for node in reversed(order):
         parents = node.parents
         if parents:
@@ -72,6 +68,17 @@ def backward(root) -> None:
             else:
                 for parent, local in zip(parents, locals_):
                     parent.grad += local * upstream
+
+
+def _start_pass(root) -> list:
+    """Begin a backward pass: reset every interior node's grad and seed the root. Returns the
+    topological order. Leaves keep their grads, so they accumulate across passes."""
+    order = topological_order(root)
+    for node in order:
+        if node.parents:
+            node.grad = 0.0
+    root.grad += 1.0  # interior roots were just reset to 0; a leaf root accumulates like any leaf
+    return order
 
 
 @dataclass(frozen=True)
@@ -137,14 +144,10 @@ def backward_steps(root) -> Iterator[BackwardStep]:
         y -> x:  dy/dx += 3 (dy/dx) * 1 (dy/dy) = 3
         y -> x:  dy/dx += 3 (dy/dx) * 1 (dy/dy) = 6
     """
-    order = topological_order(root)
+    order = _start_pass(root)
     names = node_names(order)
     interior = [node for node in reversed(order) if node.parents]
     root_name = names[id(root)]  # the same name the root has as a node, in steps and drawings
-    for node in order:
-        if node.parents:
-            node.grad = 0.0
-    root.grad += 1.0
     for index, node in enumerate(interior, start=1):
         upstream = node.grad
         edges = []
