@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 SYSTEM := bash .ci/ensure-system-packages
 BROWSER_PACKAGES := $(if $(CI),chromium=chromium)
 
-.PHONY: demo test bench clean
+.PHONY: demo test test-fast bench clean
 
 demo: $(VENV)/.installed-demos
 	@$(SYSTEM) dot=graphviz
@@ -18,6 +18,12 @@ demo: $(VENV)/.installed-demos
 test: $(VENV)/.installed-test
 	@$(SYSTEM) dot=graphviz $(BROWSER_PACKAGES)
 	$(PY) -m pytest --hypothesis-show-statistics -q
+
+# The quick lane while editing: everything but the tests marked slow (long chains, demo and
+# README runs, full training runs); well under 30 s on two cores. `make test` runs them all.
+test-fast: $(VENV)/.installed-test
+	@$(SYSTEM) dot=graphviz
+	$(PY) -m pytest -q -m "not slow"
 
 bench: $(VENV)/.installed-bench
 	$(PY) demos/benchmark.py

@@ -8,34 +8,61 @@
     (-1.5, 1.0)
 """
 
-from engine.value import Value, as_value, dot, sum_values
+from engine.value import Value, as_value
+from engine.modes import enable_grad, is_grad_enabled, name_scope, no_grad
+from engine.op import Op, define_op
+from engine import ops as _ops  # fills the op registry and gives Value its operators and methods
+from engine.functional import cos, dot, exp, log, relu, sigmoid, sin, softplus, sqrt, sum_values, tanh
 from engine.graph import (
     BackwardStep,
     EdgeStep,
     backward,
     backward_steps,
-    is_grad_enabled,
-    name_scope,
-    no_grad,
+    gradients,
     node_names,
     topological_order,
     zero_grad,
 )
-from engine.functional import cos, exp, log, relu, sigmoid, sin, softplus, sqrt, tanh
+from engine.anomaly import AnomalyError, detect_anomaly
 from engine.check import (
     GradcheckError, GradcheckRow, compare_gradients, gradcheck, gradcheck_table, grad, numerical_grad,
-    numerical_grad_wrt, value_and_grad,
+    numerical_grad_wrt, value_and_grad, gradgradcheck, local_derivative_errors,
 )
 
 __all__ = [
-    "Value", "as_value", "dot", "sum_values",
-    "BackwardStep", "EdgeStep", "backward", "backward_steps", "is_grad_enabled", "name_scope",
-    "no_grad", "node_names", "topological_order", "zero_grad",
+    "Value", "as_value", "dot", "sum_values", "Op", "define_op",
+    "BackwardStep", "EdgeStep", "backward", "backward_steps", "gradients", "enable_grad", "is_grad_enabled",
+    "name_scope", "no_grad", "node_names", "topological_order", "zero_grad",
     "cos", "exp", "log", "relu", "sigmoid", "sin", "softplus", "sqrt", "tanh",
     "GradcheckError", "GradcheckRow", "compare_gradients", "gradcheck", "gradcheck_table", "grad", "numerical_grad",
-    "numerical_grad_wrt", "value_and_grad",
+    "numerical_grad_wrt", "value_and_grad", "gradgradcheck", "local_derivative_errors",
+    "AnomalyError", "detect_anomaly",
 ]
-from engine.draw import GraphTooLargeError, GraphvizNotFoundError, draw, draw_dot, save_graph
-from engine.player import animate_backward
 
-__all__ += ["GraphTooLargeError", "GraphvizNotFoundError", "draw", "draw_dot", "save_graph", "animate_backward"]
+# Pictures need graphviz, and the player its page templates: both load on first use (PEP 562),
+# so `import engine` stays light. The names live in engine.drawing and engine.player.
+_LAZY = {
+    "DrawOptions": "engine.drawing",
+    "GraphTooLargeError": "engine.drawing",
+    "GraphvizNotFoundError": "engine.drawing",
+    "draw": "engine.drawing",
+    "draw_dot": "engine.drawing",
+    "save_graph": "engine.drawing",
+    "Player": "engine.player",
+    "animate_backward": "engine.player",
+}
+__all__ += list(_LAZY)
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'engine' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value  # found directly from now on
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -6,10 +6,13 @@ backprop: d f / d x_i ~ (f(x + h e_i) - f(x - h e_i)) / 2h, with an error of ord
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 
-from engine.graph import backward, no_grad, topological_order
-from engine.value import Value, _as_float
+from engine.graph import gradients, topological_order
+from engine.modes import no_grad
+from engine.value import Value, as_float as _as_float
 
 
 class GradcheckError(AssertionError):
@@ -67,22 +70,12 @@ def _scalar(out) -> float:
 
 
 def _backprop(f, leaves: list[Value]) -> tuple[float, list[float]]:
-    """f's value and d f/d leaf for each leaf, leaving every other node's grad as it was.
-
-    f may close over Values the caller holds (say, a model's parameters); their gradients are
-    saved and restored so that checking a function never changes the caller's state.
-    """
+    """f's value and d f/d leaf for each leaf. No node's `grad` changes: f may close over Values
+    the caller holds (say, a model's parameters), and checking a function never touches them."""
     out = f(*leaves)
     if not isinstance(out, Value):
         return _scalar(out), [0.0] * len(leaves)
-    order = topological_order(out)
-    ours = {id(leaf) for leaf in leaves}
-    saved = [(node, node.grad) for node in order if id(node) not in ours]
-    backward(out)
-    grads = [leaf.grad for leaf in leaves]
-    for node, g in saved:
-        node.grad = g
-    return out.data, grads
+    return out.data, gradients(out, leaves)
 
 
 @dataclass(frozen=True)
@@ -94,6 +87,7 @@ class GradcheckRow:
     analytic: float
     numeric: float
     ok: bool
+    hint: str = ""  # why a failing row may fail for a reason other than a wrong derivative
 
     @property
     def abs_err(self) -> float:
@@ -111,39 +105,108 @@ def compare_gradients(f, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: f
     No single finite-difference step suits every function: near a singularity (log x at
     x = 1e-5) the step of `numerical_grad` straddles a stretch where the slope changes a lot,
     or leaves the domain, while a step shrunk to a tiny x is lost in rounding for a flat
-    function (exp x at x = 1e-150). So where that step disagrees with backprop (or fails),
-    steps 100 and 10,000 times smaller, and one of |x| / 1000, are tried too, and the estimate
-    closest to backprop's is kept. A wrong derivative disagrees at every step size.
+    function (exp x at x = 1e-150), and at a large x (sin x at x = 1e10) a step relative to x
+    spans many periods. So where that step disagrees with backprop (or fails), steps 100 and
+    10,000 times smaller, one of |x| / 1000, and for large x still smaller ones (down to a
+    thousand times the spacing of floats near x) are tried too, and the estimate closest to
+    backprop's is kept. A wrong derivative disagrees at every step size.
+
+    A failing row gets a `hint` when an op with a kink (relu, abs) has its input on the kink, or
+    within the step of it: there the slope jumps, and finite differences measure neither side.
     """
     leaves = _leaves(inputs)
     _, analytic = _backprop(f, leaves)
-    rows = []
+    rows, steps = [], []
     with no_grad():
         for leaf, a in zip(leaves, analytic):
-            n = _closest_slope(lambda: f(*leaves), leaf, a, eps, atol, rtol)
+            n, h = _closest_slope_and_step(lambda: f(*leaves), leaf, a, eps, atol, rtol)
             rows.append(GradcheckRow(leaf.label, leaf.data, a, n, abs(a - n) <= atol + rtol * abs(n)))
+            steps.append(h)
+    for k, (row, h) in enumerate(zip(rows, steps)):
+        if not row.ok:
+            hint = _kink_hint(f, leaves, leaves[k], h)
+            if hint:
+                rows[k] = dataclasses.replace(row, hint=hint)
     return rows
 
 
 def _closest_slope(f, leaf: Value, analytic: float, eps: float, atol: float, rtol: float) -> float:
-    h = _step(leaf, eps)
-    steps = [h, h * 1e-2, h * 1e-4]
-    if 0.0 < abs(leaf.data) * 1e-3 < steps[-1]:
-        steps.append(abs(leaf.data) * 1e-3)
-    best, first_error = None, None
-    for step in steps:
+    """The finite-difference slope of `f()` in `leaf` closest to `analytic`, over the steps of
+    `_trial_steps` (stopping at the first that agrees)."""
+    return _closest_slope_and_step(f, leaf, analytic, eps, atol, rtol)[0]
+
+
+def _closest_slope_and_step(f, leaf: Value, analytic: float, eps: float, atol: float, rtol: float):
+    """`_closest_slope`, and the step that measured it."""
+    best, best_step, first_error = None, None, None
+    for step in _trial_steps(leaf.data, eps):
         try:
             n = _central_difference(f, leaf, step)
         except (ValueError, ArithmeticError) as exc:  # the step left f's domain
             first_error = first_error or exc
             continue
         if best is None or abs(analytic - n) < abs(analytic - best):
-            best = n
+            best, best_step = n, step
         if abs(analytic - best) <= atol + rtol * abs(best):
             break
     if best is None:
         raise first_error
-    return best
+    return best, best_step
+
+
+def _trial_steps(x: float, eps: float) -> list[float]:
+    """The finite-difference steps to try at x, largest first (see `compare_gradients`)."""
+    h = eps * max(1.0, abs(x))
+    steps = [h, h * 1e-2, h * 1e-4]
+    if 0.0 < abs(x) * 1e-3 < steps[-1]:
+        steps.append(abs(x) * 1e-3)
+    # A large x: keep shrinking the step, while it stays above both the smallest step tried at
+    # |x| <= 1 and a thousand float spacings of x. (x +- h is rounded to a float, and the actual
+    # difference is divided by, so what limits a small step is only the rounding of f's values.)
+    floor = max(eps * 1e-4, 1e3 * math.ulp(x))
+    while steps[-1] * 1e-2 >= floor and abs(x) > 1.0:
+        steps.append(steps[-1] * 1e-2)
+    return steps
+
+
+def _kink_hint(f, leaves: list[Value], leaf: Value, h: float) -> str:
+    """"x sits on a kink of relu: ..." when moving `leaf` by +-h takes the input of an op with a
+    kink (relu, abs: its `kinks`) onto or across one; "" otherwise.
+
+    f is run at leaf - h, leaf and leaf + h (recording, to see its graph), and the inputs of its
+    kinked ops compared position by position in topological order.
+    """
+    original = leaf.data
+    try:
+        seen = []
+        for x in (original - h, original, original + h):
+            leaf.data = x
+            out = f(*leaves)
+            order = topological_order(out) if isinstance(out, Value) else []
+            seen.append([(str(node.op), node.parents[0].data, tuple(getattr(node.op, "kinks", ())))
+                         for node in order if getattr(node.op, "kinks", ()) and len(node.parents) == 1])
+    except (ValueError, ArithmeticError):  # outside f's domain: not a kink's doing
+        return ""
+    finally:
+        leaf.data = original
+    below, here, above = seen
+    if not (len(below) == len(here) == len(above)):  # f's graph changed shape: compare at x only
+        below = above = here
+    crossings = []
+    for (op, u_below, _), (_, u, kinks), (_, u_above, _) in zip(below, here, above):
+        for kink in kinks:
+            sides = {(v > kink) - (v < kink) for v in (u_below, u, u_above)}  # -1, 0 (on it), 1
+            if len(sides) > 1 or 0 in sides:
+                crossings.append((op, u, kink))
+    if not crossings:
+        return ""
+    ops = " and ".join(dict.fromkeys(op for op, _, _ in crossings))
+    op, u, kink = crossings[0]
+    where = (f"the input of {op} is exactly at its kink ({kink:g})" if u == kink else
+             f"the input of {op} is {u:.3g}, and {leaf.label} +- {h:.2g} moves it across its kink ({kink:g})")
+    return (f"{leaf.label} sits on a kink of {ops}: at {leaf.label} = {original:.6g} {where}, where the slope "
+            f"jumps; finite differences average the two sides, backprop takes the slope at the point itself. "
+            f"Check at a point off the kink.")
 
 
 def gradcheck(f, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> bool:
@@ -157,8 +220,17 @@ def gradcheck(f, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     """
     rows = compare_gradients(f, *inputs, eps=eps, atol=atol, rtol=rtol)
     if not all(row.ok for row in rows):
-        raise GradcheckError(gradcheck_table(rows, atol, rtol))
+        raise GradcheckError(gradcheck_table(rows, atol, rtol) + _blame(f, inputs, eps, atol, rtol))
     return True
+
+
+def _blame(f, inputs, eps, atol, rtol) -> str:
+    """The ops of f's graph whose own derivative disagrees with their forward function, as text."""
+    out = f(*_leaves(inputs))
+    suspects = local_derivative_errors(out, eps, atol, rtol) if isinstance(out, Value) else []
+    if not suspects:
+        return ""
+    return "\nops whose derivative disagrees with finite differences of its forward:\n  " + "\n  ".join(suspects)
 
 
 def gradcheck_table(rows: list[GradcheckRow], atol: float = 1e-5, rtol: float = 1e-3) -> str:
@@ -177,43 +249,140 @@ def gradcheck_table(rows: list[GradcheckRow], atol: float = 1e-5, rtol: float = 
         mark = "" if row.ok else "  <-- FAIL"
         lines.append(f"  {row.label:<10} {row.value:>12.6g} {row.analytic:>14.8g} {row.numeric:>14.8g} "
                      f"{row.abs_err:>10.2e} {row.rel_err:>10.2e}{mark}")
+        if row.hint:
+            lines.append(f"    hint: {row.hint}")
     return "\n".join(lines)
 
 
 def value_and_grad(f, argnums=0):
-    """Turn scalar `f` (Values in, Value out) into a function of plain floats that returns
-    `(f(*args), gradient)`. The gradient is a float for an int `argnums`, a tuple for a tuple.
+    """Turn scalar `f` (Values in, Value out) into a function that returns `(f(*args), gradient)`.
+
+    The gradient is a float for an int `argnums`, a tuple for a tuple. Called with plain numbers
+    it returns plain numbers. Called with Values -- as an outer `grad` does -- it returns Values
+    that remember how they were computed, so `grad` nests: `grad(grad(f))` is f''.
 
         >>> value_and_grad(lambda x, y: x * y, argnums=(0, 1))(3.0, 4.0)
         (12.0, (4.0, 3.0))
     """
     single = isinstance(argnums, int)
     wanted = (argnums,) if single else tuple(argnums)
+    name = getattr(f, "__name__", "f")
 
     def wrapped(*args):
         for i in wanted:
-            if not -len(args) <= i < len(args):
-                raise IndexError(f"argnums {i} is out of range for {len(args)} arguments")
-        value, grads = _backprop(f, _leaves(args))
-        picked = tuple(grads[i] for i in wanted)
-        return value, picked[0] if single else picked
+            if not isinstance(i, int) or not -len(args) <= i < len(args):
+                raise IndexError(f"argnums {i!r} is out of range for {len(args)} arguments")
+        nested = any(isinstance(args[i], Value) for i in wanted)
+        leaves = [a if isinstance(a, Value) else Value(_as_float(a, f"{name}'s argument {k}"), f"x{k}")
+                  for k, a in enumerate(args)]
+        out = f(*leaves)
+        targets = [leaves[i] for i in wanted]
+        if not isinstance(out, Value):
+            value, grads = _scalar(out), [Value(0.0) if nested else 0.0 for _ in targets]
+        elif nested:
+            value, grads = out, gradients(out, targets, create_graph=True)
+        else:
+            value, grads = out.data, gradients(out, targets)
+        return value, grads[0] if single else tuple(grads)
 
-    wrapped.__name__ = f"value_and_grad({getattr(f, '__name__', 'f')})"
-    wrapped.__doc__ = f"Value and gradient of {getattr(f, '__name__', 'f')} (argnums={argnums})."
+    wrapped.__name__ = f"value_and_grad({name})"
+    wrapped.__doc__ = f"Value and gradient of {name} (argnums={argnums})."
     return wrapped
 
 
 def grad(f, argnums=0):
-    """Like `value_and_grad`, but the new function returns the gradient only.
+    """Like `value_and_grad`, but the new function returns the gradient only. It nests:
 
         >>> grad(lambda x: x ** 3)(2.0)
         12.0
+        >>> grad(grad(lambda x: x ** 3))(2.0)
+        12.0
+        >>> grad(grad(grad(lambda x: x ** 3)))(2.0)
+        6.0
     """
     both = value_and_grad(f, argnums)
+    name = getattr(f, "__name__", "f")
 
     def wrapped(*args):
         return both(*args)[1]
 
-    wrapped.__name__ = f"grad({getattr(f, '__name__', 'f')})"
-    wrapped.__doc__ = f"Gradient of {getattr(f, '__name__', 'f')} (argnums={argnums})."
+    wrapped.__name__ = f"grad({name})"
+    wrapped.__doc__ = f"Gradient of {name} (argnums={argnums})."
     return wrapped
+
+
+def local_derivative_errors(root, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> list[str]:
+    """Each node whose op's local derivative disagrees with finite differences of the op's own
+    forward function, as a readable line naming the op, its inputs and both slopes.
+
+    This points a failed gradient check at the op to blame (a wrong `derivative` given to
+    `define_op`, say), rather than just at the inputs of the whole function.
+    """
+    found = []
+    for node in topological_order(root):
+        op = node.op
+        if not node.parents or not hasattr(op, "forward") or node.local_grad is None:
+            continue
+        xs = [p.data for p in node.parents]
+        for k, slope in enumerate(node.local_grad()):
+            numeric = _op_slope(op, xs, k, eps)
+            if numeric is not None and abs(slope - numeric) > atol + rtol * abs(numeric):
+                at = ", ".join(f"{x:.6g}" for x in xs)
+                found.append(f"op {str(op)!r} at ({at}): its derivative with respect to operand {k} says "
+                             f"{slope:.8g}, finite differences of its forward function say {numeric:.8g}")
+    return found
+
+
+def _op_slope(op, xs: list[float], k: int, eps: float):
+    """Central difference of `op.forward` in operand k, or None where it can't be taken (a kink
+    or the edge of the op's domain within the step)."""
+    x = xs[k]
+    h = eps * max(1.0, abs(x))
+    if any(abs(x - kink) <= h for kink in getattr(op, "kinks", ())):
+        return None
+
+    def at(value):
+        moved = list(xs)
+        moved[k] = value
+        if op.arity is None:
+            return op.forward(moved)
+        return op.forward(*moved)
+
+    try:
+        return (at(x + h) - at(x - h)) / ((x + h) - (x - h))
+    except (ValueError, ArithmeticError):
+        return None
+
+
+def gradgradcheck(f, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> bool:
+    """Check second derivatives: backprop through the backward pass against finite differences
+    of backprop's first derivatives. Every pair (x_i, x_j) is one row of the table.
+
+    Returns True when all agree; otherwise raises GradcheckError with the table, the failing
+    rows marked (and the ops whose second derivative looks wrong, where it can tell).
+
+        >>> gradgradcheck(lambda x, y: (x * y).sin(), 0.5, -1.5)
+        True
+    """
+    leaves = _leaves(inputs)
+    first = value_and_grad(f, tuple(range(len(leaves))))
+    _, grads = first(*leaves)  # Values: d f / d x_i, as graphs
+    rows = []
+    for i, g in enumerate(grads):
+        analytic = gradients(g, leaves) if isinstance(g, Value) else [0.0] * len(leaves)
+        for j, leaf in enumerate(leaves):
+            def slope_i():
+                return first(*[x.data for x in leaves])[1][i]
+
+            numeric = _closest_slope(slope_i, leaf, analytic[j], eps, atol, rtol)
+            ok = abs(analytic[j] - numeric) <= atol + rtol * abs(numeric)
+            rows.append(GradcheckRow(f"{leaves[i].label},{leaf.label}", leaf.data, analytic[j], numeric, ok))
+    if not all(row.ok for row in rows):
+        table = gradcheck_table(rows, atol, rtol).replace("gradcheck", "gradgradcheck", 1)
+        suspects = [line for g in grads if isinstance(g, Value) for line in local_derivative_errors(g)]
+        if suspects:
+            table += "\nops whose derivative disagrees with finite differences of its forward:\n  " + \
+                     "\n  ".join(dict.fromkeys(suspects))
+        raise GradcheckError(table)
+    return True
+

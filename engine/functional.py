@@ -1,62 +1,64 @@
-"""The unary ops as plain functions, so formulas read like math: `tanh(x * w + b)`.
+"""The ops as plain functions, so formulas read like math: `tanh(x * w + b)`.
 
-Each accepts a Value or a plain number (a number becomes a constant leaf) and returns a Value.
+Each function is the op itself (see `engine.ops`): on a Value it builds a graph node, on a plain
+number it is ordinary math (`tanh(0.5)` is a float), so one function serves both.
+`dot` and `sum_values` build one node for a whole weighted sum or sum.
 """
 
 from __future__ import annotations
 
-from engine.value import Value, as_value
+from engine import ops
+from engine.op import unary_ops
+from engine.value import Value
+
+exp, log, sqrt, tanh, sigmoid, relu = ops.exp, ops.log, ops.sqrt, ops.tanh, ops.sigmoid, ops.relu
+sin, cos, softplus, abs = ops.sin, ops.cos, ops.softplus, ops.absolute  # noqa: A001 (abs: inside this module only)
 
 
-def exp(x) -> Value:
-    """e^x as a Value (see `Value.exp`)."""
-    return as_value(x).exp()
+def _leaf(x, where: str) -> Value:
+    return x if isinstance(x, Value) else Value(x, _constant_label(x, where))
 
 
-def log(x) -> Value:
-    """The natural log of x > 0 as a Value (see `Value.log`)."""
-    return as_value(x).log()
+def _constant_label(x, where: str) -> str:
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return f"{float(x):g}"
+    raise TypeError(f"{where} takes Values, ints or floats, not {type(x).__name__}")
 
 
-def sqrt(x) -> Value:
-    """The square root of x >= 0 as a Value (see `Value.sqrt`)."""
-    return as_value(x).sqrt()
+def dot(weights, inputs, bias=None) -> Value:
+    """One node for `w0*x0 + w1*x1 + ... + bias`: a neuron's pre-activation in a single step.
+
+    `weights` and `inputs` have equal length; each entry is a Value or a plain number (a number
+    becomes a constant leaf, so the drawing shows it). Parents are w0, x0, w1, x1, ..., bias;
+    the local derivative of w_i is x_i and of x_i is w_i.
+
+        >>> from engine import Value
+        >>> w, x = Value(2.0), Value(3.0)
+        >>> y = dot([w, -1.0], [x, 4.0], bias=0.5)
+        >>> y.data
+        2.5
+    """
+    weights = list(weights)
+    inputs = list(inputs)
+    if len(weights) != len(inputs):
+        raise ValueError(f"dot needs as many weights as inputs, got {len(weights)} and {len(inputs)}")
+    operands = []
+    for w, x in zip(weights, inputs):
+        operands.append(w if type(w) is Value else _leaf(w, "dot"))
+        operands.append(x if type(x) is Value else _leaf(x, "dot"))
+    if bias is not None:
+        operands.append(bias if type(bias) is Value else _leaf(bias, "dot"))
+    return ops.dot_op.apply_n(operands)
 
 
-def tanh(x) -> Value:
-    """tanh(x) as a Value (see `Value.tanh`)."""
-    return as_value(x).tanh()
+def sum_values(values) -> Value:
+    """One node for `v0 + v1 + ... + vn`: faster and a smaller drawing than a chain of `+` nodes.
+
+    Plain numbers among the terms become constant leaves.
+    """
+    return ops.sum_op.apply_n([v if type(v) is Value else _leaf(v, "sum_values") for v in values])
 
 
-def sigmoid(x) -> Value:
-    """The logistic sigmoid of x as a Value (see `Value.sigmoid`)."""
-    return as_value(x).sigmoid()
-
-
-def relu(x) -> Value:
-    """max(x, 0) as a Value (see `Value.relu`)."""
-    return as_value(x).relu()
-
-
-def abs(x) -> Value:  # noqa: A001  (shadows the builtin on purpose, inside this module only)
-    """|x| as a Value (see `Value.abs`)."""
-    return as_value(x).abs()
-
-
-def sin(x) -> Value:
-    """sin(x) as a Value (see `Value.sin`)."""
-    return as_value(x).sin()
-
-
-def cos(x) -> Value:
-    """cos(x) as a Value (see `Value.cos`)."""
-    return as_value(x).cos()
-
-
-def softplus(x) -> Value:
-    """log(1 + e^x) as a Value (see `Value.softplus`)."""
-    return as_value(x).softplus()
-
-
-UNARY = {f.__name__: f for f in (exp, log, sqrt, tanh, sigmoid, relu, abs, sin, cos, softplus)}
-"""Name -> function for every unary op (the CLI's parser and the test strategies use this)."""
+UNARY = unary_ops()
+"""Name -> function for every one-operand op, read when this module was imported (the CLI's
+parser and the test strategies call `engine.op.unary_ops()` to see ops defined later too)."""

@@ -1,27 +1,35 @@
-"""Walking the graph: topological order, the backward pass (all at once or step by step), and the
-switches that change how ops record the graph (`no_grad`, `name_scope`).
+"""Walking the graph: topological order and the backward pass (all at once or step by step).
 
-This is the one place where the chain rule is applied:
+This is where the chain rule is applied:
 
     parent.grad += d(node)/d(parent) * d(root)/d(node)
 
-Every walk here is iterative, so graphs of any depth work at the default recursion limit.
+`backward()` applies it to floats; `backward(create_graph=True)` and `gradients()` can apply it
+to Values, so that the backward pass is itself a graph (gradients of gradients). Every walk here
+is iterative, so graphs of any depth work at the default recursion limit.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterator
 
-from engine import value as _value
+from engine import modes
+from engine.value import Value
 
 
 def topological_order(root) -> list:
     """Every node `root` depends on, each after all of its parents, `root` last.
 
-    Deterministic: parents are visited in operand order, so the same graph gives the same order
-    in every run and process. Iterative depth-first search, so depth is unlimited.
+    The idea is three lines of recursion: visit a node's parents, then emit the node.
+
+        def visit(node):
+            if node not in seen:
+                seen.add(node); [visit(p) for p in node.parents]; order.append(node)
+
+    Recursion stops at Python's depth limit (1000 frames), so this is the same walk with an
+    explicit stack. Deterministic: parents are visited in operand order, so the same graph gives
+    the same order in every run and process.
     """
     order = []
     # A node's entry is False while its parents are being ordered and True once it is in `order`.
@@ -48,7 +56,7 @@ def topological_order(root) -> list:
     return order
 
 
-def backward(root) -> None:
+def backward(root, *, create_graph: bool = False) -> None:
     """Compute d(root)/d(node) for every node in root's graph and store it in `node.grad`.
 
     Gradient semantics (as in PyTorch):
@@ -56,18 +64,36 @@ def backward(root) -> None:
         `zero_grad()` (or an optimizer's) before each training step;
       * interior nodes are reset at the start of every pass, so after any call they hold this
         pass's gradient, and a drawing made after a second `backward()` is still right.
+
+    With `create_graph=True` the backward pass is recorded too: each node's gradient is also
+    kept as a Value in `node.grad_value`, a graph you can draw, step through and backprop again
+    (leaves accumulate it like `grad`). `grad` stays a float either way.
+
+    A node whose upstream gradient is exactly 0 passes nothing on (so a dead relu's inf or NaN
+    slope never turns into NaN): a parent that only gets zeros keeps grad +0.0, where PyTorch
+    could hold -0.0 or NaN.
     """
+    modes.note_grad_write(f"{root.label or 'root'}.backward()")
+    if create_graph:
+        _backward_recorded(root)
+        return
     order = _start_pass(root)
     for node in reversed(order):
+        upstream = node.grad
+        if upstream == 0.0:
+            continue
         parents = node.parents
         if parents:
-            upstream = node.grad
             locals_ = node.local_grad()
             if len(parents) == 1:  # most nodes; skipping zip's setup makes a chain's walk ~2x faster
                 parents[0].grad += locals_[0] * upstream
             else:
                 for parent, local in zip(parents, locals_):
                     parent.grad += local * upstream
+    if modes.anomaly:
+        from engine.anomaly import check_backward
+
+        check_backward(root)
 
 
 def _start_pass(root) -> list:
@@ -79,6 +105,72 @@ def _start_pass(root) -> list:
             node.grad = 0.0
     root.grad += 1.0  # interior roots were just reset to 0; a leaf root accumulates like any leaf
     return order
+
+
+def gradients(root, wrt, *, create_graph: bool = False) -> list:
+    """d(root)/d(w) for each node w in `wrt`, without touching any node's `grad`.
+
+    Floats by default; with `create_graph=True`, Values: graphs built from root's graph that
+    you can differentiate again (PyTorch's `torch.autograd.grad`). A node root does not depend
+    on gets 0.
+
+        >>> from engine import Value
+        >>> x = Value(3.0)
+        >>> (dx,) = gradients(x ** 3, [x], create_graph=True)    # 3 x**2
+        >>> (dxx,) = gradients(dx, [x])                          # 6 x
+        >>> dx.data, dxx
+        (27.0, 18.0)
+    """
+    wrt = list(wrt)
+    for w in wrt:
+        if not isinstance(w, Value):
+            raise TypeError(f"gradients() takes Values to differentiate with respect to, got {type(w).__name__}")
+    if not isinstance(root, Value):
+        raise TypeError(f"gradients() needs a Value root, got {type(root).__name__}")
+    grads = _chain_rule(root, topological_order(root), create_graph)
+    zero = Value(0.0) if create_graph else 0.0
+    return [grads.get(id(w), zero) for w in wrt]
+
+
+def _chain_rule(root, order, as_values: bool) -> dict:
+    """d(root)/d(node) for every node in `order`, keyed by id(node): floats from each node's
+    local-gradient closure, or Values from each op's derivative evaluated on Values."""
+    if not as_values:
+        grads = {id(root): 1.0}
+        for node in reversed(order):
+            upstream = grads.get(id(node), 0.0)
+            if upstream == 0.0 or not node.parents:
+                continue
+            for parent, local in zip(node.parents, node.local_grad()):
+                key = id(parent)
+                grads[key] = grads.get(key, 0.0) + local * upstream
+        return grads
+    with modes.enable_grad():
+        grads = {id(root): Value(1.0)}
+        for node in reversed(order):
+            upstream = grads.get(id(node))
+            if upstream is None or not node.parents:
+                continue
+            for parent, local in zip(node.parents, node.op.partials(node)):
+                is_one = not isinstance(local, Value) and local == 1.0
+                contribution = upstream if is_one else upstream * local
+                key = id(parent)
+                grads[key] = contribution if key not in grads else grads[key] + contribution
+    return grads
+
+
+def _backward_recorded(root) -> None:
+    order = topological_order(root)
+    grads = _chain_rule(root, order, as_values=True)
+    for node in order:
+        g = grads.get(id(node))
+        if g is None:
+            g = Value(0.0)
+        if node.parents:
+            node.grad, node.grad_value = g.data, g
+        else:  # leaves accumulate, in both forms
+            node.grad += g.data
+            node.grad_value = g if node.grad_value is None else node.grad_value + g
 
 
 @dataclass(frozen=True)
@@ -160,58 +252,8 @@ def backward_steps(root) -> Iterator[BackwardStep]:
 
 
 def zero_grad(root) -> None:
-    """Set `grad` to 0.0 on every node in root's graph."""
+    """Set `grad` to 0.0 (and `grad_value` to None) on every node in root's graph."""
+    modes.note_grad_write(f"{root.label or 'root'}.zero_grad()")
     for node in topological_order(root):
         node.grad = 0.0
-
-
-@contextmanager
-def no_grad():
-    """Inside this block ops compute `data` only: no parents, no closures, nothing to backprop.
-
-    Use it for evaluation and for parameter updates. Nests, and restores the previous mode.
-    The switch is process-wide, not per thread (like `name_scope`): gradwalk's graphs are meant
-    to be built by one thread at a time.
-    """
-    previous = _value._recording
-    _value._recording = False
-    try:
-        yield
-    finally:
-        _value._recording = previous
-
-
-def is_grad_enabled() -> bool:
-    """False inside `no_grad()`."""
-    return _value._recording
-
-
-class name_scope:
-    """Stamp every node created inside the block with `scope` = the dotted path of open scopes.
-
-    `nn` opens one per module call (e.g. `layers.1.neurons.3`), so drawings can cluster a
-    network's nodes by the neuron or layer that made them. The engine itself never sets one.
-
-        >>> from engine import Value
-        >>> with name_scope("layer"):
-        ...     y = Value(2.0) * 3
-        >>> y.scope
-        'layer'
-
-    A small class rather than a @contextmanager generator: `nn` enters one per neuron call, and
-    this way entering and leaving costs 0.6 us instead of 1.5 us.
-    """
-
-    __slots__ = ("name", "_previous")
-
-    def __init__(self, name: str):
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"name_scope needs a non-empty string, got {name!r}")
-        self.name = name
-
-    def __enter__(self):
-        previous = self._previous = _value._scope
-        _value._scope = self.name if previous is None else f"{previous}.{self.name}"
-
-    def __exit__(self, *exc_info):
-        _value._scope = self._previous
+        node.grad_value = None

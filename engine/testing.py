@@ -5,11 +5,13 @@ every later node applies one op to earlier nodes. Because any earlier node may b
 generated graphs share subexpressions (one node feeding several others), which is exactly where
 a wrong gradient accumulation would show.
 
-Domain safety is built into the program, not left to luck: `log`, `sqrt`, a divisor and the base
-of a Value power are always fed `a*a + 0.5` (which is >= 0.5), so every generated expression is
-defined everywhere. Cases also reject inputs that put `relu`/`abs` within `KINK_MARGIN` of their
-kink (finite differences straddling a kink measure the wrong slope), that blow values past
-`MAX_MAGNITUDE`, or that feed exp/sin/cos arguments past `MAX_FAST_ARGUMENT`.
+The ops come from the op registry (`engine.op.registry`), so an op added with `define_op` is
+generated too. Domain safety is derived from each op's forward function: where it refuses a
+negative number or 0 (log, sqrt, a divisor, the base of a fractional power), the operand is
+always fed `a*a + 0.5`, which is >= 0.5. Cases also reject inputs that put an op within
+`KINK_MARGIN` of one of its kinks (finite differences straddling a kink measure the wrong slope),
+that blow values past `MAX_MAGNITUDE`, or that feed a curved op an argument past
+`MAX_FAST_ARGUMENT`.
 
     from hypothesis import given
     from engine import gradcheck
@@ -19,8 +21,8 @@ kink (finite differences straddling a kink measure the wrong slope), that blow v
     def test_backprop_matches_finite_differences(case):
         assert gradcheck(case.expression, *case.inputs)
 
-To property-test your own op, wrap it as a function of Values and check it the same way over
-`st.floats` inputs, or pass `ops=` to restrict the generated expressions to ops you care about.
+To property-test your own op, pass `ops=` to restrict the generated expressions to the ops you
+care about: `expression_cases(ops=["my_atan", "*", "+c"])`.
 """
 
 from __future__ import annotations
@@ -31,27 +33,37 @@ from dataclasses import dataclass
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from engine.graph import no_grad
-from engine.value import Value, dot, sum_values
+from engine.functional import dot
+from engine.modes import no_grad
+from engine.op import FoldedOp, registry
+from engine.value import Value
 
 KINK_MARGIN = 1e-3
 MAX_MAGNITUDE = 1e4
 MAX_FAST_ARGUMENT = 20.0
-"""Largest |argument| for exp, 2**, sin and cos. Past it their slopes are huge (exp) or swing
-faster than a finite-difference step can follow (sin of 7000), so a numerical estimate would
-be the thing that is wrong."""
+"""Largest |argument| of an op whose slope is not constant (exp, sin, 2**, ...). Past it slopes
+are huge (exp) or swing faster than a finite-difference step can follow (sin of 7000), so a
+numerical estimate would be the thing that is wrong."""
 
-UNARY_OPS = ("neg", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "sin", "cos", "softplus")
-BINARY_OPS = ("+", "-", "*", "/", "**")
-CONSTANT_OPS = ("+c", "c-", "*c", "/c", "c/", "**2", "**3", "**0.5", "2**")
-NARY_OPS = ("sum", "dot")
-ALL_OPS = UNARY_OPS + BINARY_OPS + CONSTANT_OPS + NARY_OPS
-SMOOTH_OPS = tuple(op for op in ALL_OPS if op not in ("relu", "abs"))
+CONSTANTS = (-2.0, -0.5, 0.5, 1.5, 3.0)
+"""The numbers folded into ops such as `+c` (x + c) and `c/` (c / x)."""
 
-# Ops whose operand must be positive get it through this guard, emitted as ordinary steps.
-_NEEDS_POSITIVE = {"log": (0,), "sqrt": (0,), "/": (1,), "c/": (0,), "**0.5": (0,), "**": (0,)}
-_KINKED = ("relu", "abs")
-_FAST = ("exp", "2**", "sin", "cos")
+
+def op_names() -> tuple[str, ...]:
+    """Every op the strategies can generate, read from the registry now: one-operand ops by name,
+    two-operand ops by symbol, folded forms as `+c` (x + c) and `c-` (c - x), and n-ary `sum`, `dot`."""
+    names = []
+    for name, op in registry.items():
+        if op.arity == 2:
+            names += [name, name + "c"] + ([] if op.commutative else ["c" + name])
+        else:
+            names.append(name)
+    return tuple(names)
+
+
+ALL_OPS = op_names()
+"""The ops registered when engine.testing was imported (the strategies' default is all ops
+registered when they draw, `op_names()`, which includes ops defined later)."""
 
 
 @dataclass(frozen=True)
@@ -117,12 +129,40 @@ class Case:
         return f"Case(f = {self.expression}; at {args})"
 
 
+def _base(name: str):
+    """The registered op behind a generated op name, and where its constant goes (None: no constant)."""
+    if name in registry:
+        return registry[name], None
+    if name.endswith("c") and name[:-1] in registry:
+        return registry[name[:-1]], 1
+    return registry[name[1:]], 0
+
+
+def _folded(name: str, c: float) -> FoldedOp:
+    op, position = _base(name)
+    return op.fold(c, position)
+
+
 def _apply(step: Step, args: list[Value]) -> Value:
-    return _OPS[step.op][0](args, step.const)
+    op, position = _base(step.op)
+    if position is not None:
+        return op.fold(step.const, position)(args[0])
+    if op.arity is None:
+        return dot(*_dot_operands(args)) if step.op == "dot" else op(args)
+    return op(*args)
 
 
 def _format(step: Step, args: list[str]) -> str:
-    return _OPS[step.op][1](args, step.const)
+    op, position = _base(step.op)
+    if position is not None:
+        return f"({args[0]} {op} {step.const:g})" if position == 1 else f"({step.const:g} {op} {args[0]})"
+    if step.op == "dot":
+        return _format_dot(args)
+    if op.arity is None:
+        return f"{op}({', '.join(args)})"
+    if op.arity == 2:
+        return f"({args[0]} {op} {args[1]})"
+    return f"-({args[0]})" if step.op == "neg" else f"{op}({args[0]})"
 
 
 def _dot_operands(items):
@@ -131,50 +171,66 @@ def _dot_operands(items):
     return items[:half], items[half : 2 * half], items[-1] if len(items) % 2 else None
 
 
-def _format_dot(texts, c) -> str:
+def _format_dot(texts) -> str:
     weights, inputs, bias = _dot_operands(texts)
     text = f"dot([{', '.join(weights)}], [{', '.join(inputs)}])"
     return f"({text} + {bias})" if bias else text
 
 
-def _unary(name: str):
-    return lambda a, c: getattr(a[0], name)(), lambda t, c: f"{name}({t[0]})"
+def _refuses(forward, *args) -> bool:
+    try:
+        forward(*args)
+    except (ValueError, ArithmeticError):
+        return True
+    return False
 
 
-def _binary(symbol: str, apply):
-    return apply, lambda t, c: f"({t[0]} {symbol} {t[1]})"
+def _needs_positive(name: str, const) -> tuple[int, ...]:
+    """Operand positions the op refuses a negative number or 0 at: they get the a*a + 0.5 guard."""
+    op, position = _base(name)
+    if position is not None:
+        forward = op.fold(const, position).forward
+        return (0,) if _refuses(forward, -0.5) or _refuses(forward, 0.0) else ()
+    if op.arity == 1:
+        return (0,) if _refuses(op.forward, -0.5) or _refuses(op.forward, 0.0) else ()
+    if op.arity == 2:
+        return tuple(k for k in range(2) if any(_refuses(op.forward, *((x, 1.5) if k == 0 else (1.5, x)))
+                                                for x in (-0.5, 0.0)))
+    return ()
 
 
-# Every op: how to apply it to Values, and how to write it as text (`c` is a folded constant).
-_OPS = {
-    "neg": (lambda a, c: -a[0], lambda t, c: f"-({t[0]})"),
-    **{name: _unary(name) for name in UNARY_OPS if name != "neg"},
-    "+": _binary("+", lambda a, c: a[0] + a[1]),
-    "-": _binary("-", lambda a, c: a[0] - a[1]),
-    "*": _binary("*", lambda a, c: a[0] * a[1]),
-    "/": _binary("/", lambda a, c: a[0] / a[1]),
-    "**": _binary("**", lambda a, c: a[0] ** a[1]),
-    "+c": (lambda a, c: a[0] + c, lambda t, c: f"({t[0]} + {c:g})"),
-    "c-": (lambda a, c: c - a[0], lambda t, c: f"({c:g} - {t[0]})"),
-    "*c": (lambda a, c: a[0] * c, lambda t, c: f"({t[0]} * {c:g})"),
-    "/c": (lambda a, c: a[0] / c, lambda t, c: f"({t[0]} / {c:g})"),
-    "c/": (lambda a, c: c / a[0], lambda t, c: f"({c:g} / {t[0]})"),
-    "**2": (lambda a, c: a[0] ** 2, lambda t, c: f"({t[0]})**2"),
-    "**3": (lambda a, c: a[0] ** 3, lambda t, c: f"({t[0]})**3"),
-    "**0.5": (lambda a, c: a[0] ** 0.5, lambda t, c: f"({t[0]})**0.5"),
-    "2**": (lambda a, c: 2 ** a[0], lambda t, c: f"2**({t[0]})"),
-    "sum": (lambda a, c: sum_values(a), lambda t, c: f"sum({', '.join(t)})"),
-    "dot": (lambda a, c: dot(*_dot_operands(a)), _format_dot),
-}
-assert set(_OPS) == set(ALL_OPS)
+def _constants_for(name: str) -> list[float]:
+    """The constants this folded op is defined with at every guarded operand (e.g. c ** x needs c > 0)."""
+    return [c for c in CONSTANTS if not _refuses(_folded(name, c).forward, 0.5)
+            and not (_refuses(_folded(name, c).forward, -0.5) and _refuses(_folded(name, c).forward, 2.0))]
 
 
-_constants = st.sampled_from([-2.0, -0.5, 0.5, 1.5, 3.0])
+def _op_kinks(name: str) -> tuple[float, ...]:
+    op, position = _base(name)
+    return op.kinks if position is None else ()
+
+
+def _curved(name: str) -> bool:
+    """True for one-operand ops whose slope changes with their argument (exp, sin, 2**, x**2, ...)."""
+    op, position = _base(name)
+    if position is not None:
+        op = op.fold(CONSTANTS[-1], position)
+    elif op.arity != 1:
+        return False
+    return op._constant is None and not op.kinks
+
+
+SMOOTH_OPS = tuple(name for name in ALL_OPS if not _op_kinks(name))
 
 
 @st.composite
-def expressions(draw, n_vars=st.integers(1, 3), max_steps: int = 8, ops=ALL_OPS) -> Expression:
-    """Random `Expression`s over 1-3 variables with up to `max_steps` ops drawn from `ops`."""
+def expressions(draw, n_vars=st.integers(1, 3), max_steps: int = 8, ops=None) -> Expression:
+    """Random `Expression`s over 1-3 variables with up to `max_steps` ops drawn from `ops`
+    (names as in `op_names()`; default: every registered op)."""
+    ops = tuple(ops) if ops is not None else op_names()
+    unknown = [name for name in ops if name not in op_names()]
+    if unknown:
+        raise ValueError(f"unknown ops {unknown}; the ops are {', '.join(op_names())}")
     n = draw(n_vars) if isinstance(n_vars, st.SearchStrategy) else n_vars
     steps: list[Step] = []
 
@@ -194,18 +250,18 @@ def expressions(draw, n_vars=st.integers(1, 3), max_steps: int = 8, ops=ALL_OPS)
         return draw(st.integers(0, newest))
 
     for _ in range(draw(st.integers(1, max_steps))):
-        op = draw(st.sampled_from(ops))
-        if op in UNARY_OPS or op in CONSTANT_OPS:
+        name = draw(st.sampled_from(ops))
+        op, position = _base(name)
+        const = None
+        if position is not None:
+            const = draw(st.sampled_from(_constants_for(name)))
             arity = 1
-        elif op in BINARY_OPS:
-            arity = 2
         else:
-            arity = draw(st.integers(2, 5))
+            arity = op.arity or draw(st.integers(2, 5))
         args = [operand() for _ in range(arity)]
-        for position in _NEEDS_POSITIVE.get(op, ()):
-            args[position] = positive(args[position])
-        const = draw(_constants) if op in ("+c", "c-", "*c", "/c", "c/") else None
-        emit(op, args, const)
+        for k in _needs_positive(name, const):
+            args[k] = positive(args[k])
+        emit(name, args, const)
     # Sum the output with every node nothing else consumed, so that no input and no step is
     # dead code: each one influences the result whose gradient the tests check.
     consumed = {i for step in steps for i in step.args}
@@ -216,7 +272,7 @@ def expressions(draw, n_vars=st.integers(1, 3), max_steps: int = 8, ops=ALL_OPS)
 
 
 @st.composite
-def expression_cases(draw, n_vars=st.integers(1, 3), max_steps: int = 8, ops=ALL_OPS) -> Case:
+def expression_cases(draw, n_vars=st.integers(1, 3), max_steps: int = 8, ops=None) -> Case:
     """An `Expression` with inputs in [-2, 2] where it is finite, moderate and away from kinks."""
     expression = draw(expressions(n_vars, max_steps, ops))
     inputs = tuple(
@@ -228,8 +284,9 @@ def expression_cases(draw, n_vars=st.integers(1, 3), max_steps: int = 8, ops=ALL
         assume(False)
     assume(all(math.isfinite(v) and abs(v) < MAX_MAGNITUDE for v in values))
     for step in expression.steps:
-        if step.op in _KINKED:
-            assume(abs(values[step.args[0]]) > KINK_MARGIN)
-        if step.op in _FAST:
-            assume(abs(values[step.args[0]]) <= MAX_FAST_ARGUMENT)
+        if len(step.args) == 1:
+            x = values[step.args[0]]
+            assume(all(abs(x - kink) > KINK_MARGIN for kink in _op_kinks(step.op)))
+            if _curved(step.op):
+                assume(abs(x) <= MAX_FAST_ARGUMENT)
     return Case(expression, inputs)

@@ -12,7 +12,8 @@ Plotting lives in `nn.plot` (needs matplotlib) and is imported from there, or la
 `nn.plot_history` / `nn.plot_decision_boundary`.
 """
 
-from nn.module import FILE_FORMAT, FILE_VERSION, Module, ModelFileError, read_model_file, resolve_rng
+from nn.module import Module, resolve_rng
+from nn.serialization import FILE_FORMAT, FILE_VERSION, MAX_LOAD_PARAMETERS, ModelFileError, load_model, read_model_file
 from nn.layers import ACTIVATIONS, INITS, MLP, Layer, Neuron, parameter_count
 from nn.losses import (
     binary_cross_entropy,
@@ -21,57 +22,12 @@ from nn.losses import (
     hinge_loss,
     l2_penalty,
     mse_loss,
+    softmax,
 )
 from nn.optim import SGD, Adam, NonFiniteGradientError, Optimizer, RMSprop
 from nn.data import make_blobs, make_circles, make_moons, make_spiral, make_xor, train_test_split
-from nn.train import LOSSES, History, TrainingDivergedError, accuracy, fit, predict
-
-
-MAX_LOAD_PARAMETERS = 1_000_000
-"""The largest model `load_model` builds: every parameter is a Python object, so a million
-already takes seconds and hundreds of MB (build a bigger one yourself and call its `load`)."""
-
-
-def load_model(path):
-    """Rebuild a `Neuron`, `Layer` or `MLP` from a file written by `save`, parameters included.
-
-    The architecture recorded in the file decides what is built; a file saved from any other
-    kind of module raises `ModelFileError` (create that module yourself and call its `load`).
-    Before anything is built, the parameter count the architecture implies must match the
-    file's parameters and be at most `MAX_LOAD_PARAMETERS`, so a corrupt or hostile size
-    is refused at once instead of building millions of Values.
-    """
-    document = read_model_file(path)
-    arch = dict(document["architecture"])
-    kind = arch.pop("type", None)
-    builders = {"MLP": MLP, "Layer": Layer, "Neuron": Neuron}
-    if kind not in builders:
-        raise ModelFileError(f"{path}: load_model rebuilds MLP, Layer or Neuron, but the file holds {kind!r}")
-    count = parameter_count(document["architecture"])
-    if count is not None:  # None: malformed sizes, which the constructor below reports cheaply
-        if count > MAX_LOAD_PARAMETERS:
-            raise ModelFileError(
-                f"{path}: architecture {_brief(document['architecture'])} implies "
-                f"{count if count < 10**18 else 'over 10**18'} parameters, more than load_model builds "
-                f"(MAX_LOAD_PARAMETERS = {MAX_LOAD_PARAMETERS})"
-            )
-        if count != len(document["parameters"]):
-            raise ModelFileError(
-                f"{path}: architecture {_brief(document['architecture'])} implies {count} parameters, "
-                f"but the file has {len(document['parameters'])}"
-            )
-    try:
-        model = builders[kind](**arch, seed=0)
-    except (TypeError, ValueError) as exc:
-        raise ModelFileError(f"{path}: corrupt architecture {document['architecture']}: {exc}") from None
-    model.load(path)
-    return model
-
-
-def _brief(architecture: dict) -> str:
-    # A hostile architecture can hold huge numbers; keep the message readable.
-    text = str(architecture)
-    return text if len(text) <= 200 else text[:200] + "...}"
+from nn.predict import accuracy, predict, predict_proba, predicted_class
+from nn.train import LOSSES, History, TrainingDivergedError, fit, train_step
 
 
 def plot_history(history, path):
@@ -93,9 +49,10 @@ __all__ = [
     "MAX_LOAD_PARAMETERS", "parameter_count",
     "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS",
     "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "hinge_loss", "cross_entropy",
-    "l2_penalty",
+    "l2_penalty", "softmax",
     "Optimizer", "SGD", "Adam", "RMSprop", "NonFiniteGradientError",
     "make_moons", "make_circles", "make_xor", "make_blobs", "make_spiral", "train_test_split",
-    "fit", "predict", "accuracy", "History", "TrainingDivergedError", "LOSSES",
+    "fit", "train_step", "predict", "predict_proba", "predicted_class", "accuracy", "History",
+    "TrainingDivergedError", "LOSSES",
     "plot_history", "plot_decision_boundary",
 ]

@@ -5,15 +5,17 @@ A neuron computes `activation(w . x + b)`. By default `w . x + b` is a single fu
 elementary `*` and `+` nodes, so a drawing shows every multiply-add. Both give bit-identical
 outputs and gradients: the chain adds the terms in the same order `dot` does.
 
-Every call runs inside `engine.name_scope`, so each node records which neuron and layer made
-it (`layers.1.neurons.3`), matching the parameter names of `named_parameters()`.
+Every node records which neuron and layer made it in its `scope` (`layers.1.neurons.3`),
+matching the parameter names of `named_parameters()`; parameter labels say the same briefly
+(`L1.n3.w0`), so a drawing of a whole network never shows two boxes with the same name.
+A network's plain-number inputs become leaf Values labelled `x0`, `x1`, ... (see `as_inputs`).
 """
 
 from __future__ import annotations
 
 import math
 
-from engine import Value, dot, name_scope
+from engine import Value, dot
 from nn.module import Module, resolve_rng
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
@@ -44,7 +46,9 @@ class Neuron(Module):
         fan_out: the fan-out used by xavier init (a Layer passes its width; default 1).
         seed / rng: an int seed or a `random.Random` to draw from (reproducible runs).
 
-    Calling it with `nin` inputs (floats or Values) returns one Value.
+    Calling it with `nin` inputs (numbers or Values) returns one Value. Its parameters are
+    labelled `w0`, `w1`, ..., `b`; inside a Layer or MLP the labels grow a prefix naming the
+    neuron (`n3.w0`, `L1.n3.w0`), so every label in a model is different.
     """
 
     def __init__(self, nin: int, activation: str = "relu", *, init: str = "uniform", fused: bool = True,
@@ -63,19 +67,9 @@ class Neuron(Module):
         self.b = Value(draw_b(), "b", param=True)
         self._act = _ACTIVATION_FN[activation]
 
-    def __call__(self, x) -> Value:
-        """The neuron's output for inputs `x` (a sequence of `nin` floats or Values)."""
-        _check_inputs(x, self.nin, self)
-        return self._forward(x)
-
-    def _forward(self, x) -> Value:
-        # Called by Layer after it has checked the inputs once for all its neurons.
-        if self.scope_name is None:
-            return self._compute(x)
-        with name_scope(self.scope_name):
-            return self._compute(x)
-
-    def _compute(self, x) -> Value:
+    def forward(self, x) -> Value:
+        """The neuron's output for inputs `x` (a list of `nin` numbers or Values)."""
+        x = as_inputs(x, self.nin, self)
         if self.fused:
             out = dot(self.w, x, self.b)
         else:
@@ -99,7 +93,8 @@ class Layer(Module):
     """`nout` neurons that all see the same `nin` inputs.
 
     Takes the same keyword arguments as `Neuron`. Calling it returns a list of `nout` Values,
-    always a list, even when nout is 1.
+    always a list, even when nout is 1. Neuron j runs in the name scope `neurons.j` and its
+    parameters are labelled `nj.w0`, ..., `nj.b`.
     """
 
     def __init__(self, nin: int, nout: int, activation: str = "relu", *, init: str = "uniform", fused: bool = True,
@@ -110,20 +105,40 @@ class Layer(Module):
         self.nin = nin
         self.nout = nout
         self.activation = activation
+        self.fused = bool(fused)
         self.neurons = [Neuron(nin, activation, init=init, fused=fused, fan_out=nout, rng=rng) for _ in range(nout)]
         for j, neuron in enumerate(self.neurons):
             neuron.scope_name = f"neurons.{j}"
+            _prefix_labels(neuron, f"n{j}.")
+        self._scopes = {}  # the open scope -> the scope path of each neuron under it
 
-    def __call__(self, x) -> list[Value]:
-        """The list of the neurons' outputs for inputs `x` (a sequence of `nin` floats or Values)."""
-        _check_inputs(x, self.nin, self)
-        return self._forward(x)
+    def forward(self, x) -> list[Value]:
+        """The list of the neurons' outputs for inputs `x` (a list of `nin` numbers or Values)."""
+        x = as_inputs(x, self.nin, self)
+        if not self.fused:
+            return [neuron(x) for neuron in self.neurons]
+        # The same nodes `[neuron(x) for neuron in self.neurons]` builds -- each neuron's dot
+        # node and activation node, stamped with the neuron's scope -- made in one loop, without
+        # opening a name scope and checking the inputs once per neuron (see docs/performance.md).
+        pre = [dot(neuron.w, x, neuron.b) for neuron in self.neurons]
+        scopes = self._neuron_scopes(pre[0].scope)  # every new node carries the scope open now
+        outputs = []
+        for neuron, z, scope in zip(self.neurons, pre, scopes):
+            z.scope = scope
+            act = neuron._act
+            if act is not None:
+                z = act(z)
+                z.scope = scope
+            outputs.append(z)
+        return outputs
 
-    def _forward(self, x) -> list[Value]:
-        if self.scope_name is None:
-            return [n._forward(x) for n in self.neurons]
-        with name_scope(self.scope_name):
-            return [n._forward(x) for n in self.neurons]
+    def _neuron_scopes(self, outer) -> list[str]:
+        """Each neuron's scope path when the scope `outer` is open, as `name_scope` would make it."""
+        scopes = self._scopes.get(outer)
+        if scopes is None or len(scopes) != len(self.neurons):
+            prefix = "" if outer is None else outer + "."
+            scopes = self._scopes[outer] = [prefix + neuron.scope_name for neuron in self.neurons]
+        return scopes
 
     def architecture(self) -> dict:
         """`{"type": "Layer", "nin": ..., "nout": ..., "activation": ...}`."""
@@ -138,11 +153,14 @@ class MLP(Module):
 
     Hidden layers use `activation`; the last layer uses `output_activation` ("linear" by
     default: raw scores, as hinge and the *_with_logits losses expect). Calling it returns a
-    single Value when the last width is 1, else a list of Values.
+    single Value when the last width is 1, else a list of Values. Layer i runs in the name
+    scope `layers.i`, and its parameters are labelled `Li.nj.w0`, ..., `Li.nj.b` (neuron j).
 
         >>> model = MLP(2, [16, 16, 1], seed=0)
         >>> len(model.parameters())
         337
+        >>> [p.label for p in model.parameters()[:3]]
+        ['L0.n0.w0', 'L0.n0.w1', 'L0.n0.b']
     """
 
     def __init__(self, nin: int, nouts, activation: str = "relu", output_activation: str = "linear", *,
@@ -169,13 +187,14 @@ class MLP(Module):
         ]
         for i, layer in enumerate(self.layers):
             layer.scope_name = f"layers.{i}"
+            _prefix_labels(layer, f"L{i}.")
         self._single = nouts[-1] == 1
 
-    def __call__(self, x):
+    def forward(self, x):
         """The network's output for inputs `x`: a Value if the last layer has width 1, else a list."""
-        _check_inputs(x, self.nin, self)
+        x = as_inputs(x, self.nin, self)
         for layer in self.layers:
-            x = layer._forward(x)
+            x = layer(x)
         return x[0] if self._single else x
 
     def architecture(self) -> dict:
@@ -188,10 +207,27 @@ class MLP(Module):
                 f"output_activation={self.output_activation!r})")
 
 
-def output_activation(model) -> str | None:
-    """The activation of a built-in model's output ("sigmoid" means it outputs probabilities);
-    None for a model that does not say."""
-    return getattr(model, "output_activation", None) or getattr(model, "activation", None)
+def as_inputs(x, nin: int, module) -> list:
+    """`x` checked to be `nin` inputs for `module`, each plain number made a leaf Value `x0`, `x1`, ...
+
+    The leaves keep a network's inputs visible in drawings and backward steps (a plain number
+    would be folded into `dot` as a constant), and after `backward()` their `grad` says how the
+    output moves with each input. Values pass through unchanged. Errors name the module.
+
+        >>> [v.label for v in as_inputs([0.5, -1], 2, "Neuron(2)")]
+        ['x0', 'x1']
+    """
+    if isinstance(x, (str, bytes)) or not hasattr(x, "__len__"):
+        raise TypeError(f"{module!r} takes a list of {nin} inputs (numbers or Values), "
+                        f"not {type(x).__name__} {_short(x)}")
+    if len(x) != nin:
+        raise ValueError(f"{module!r} expects {nin} inputs, got {len(x)}")
+    for xi in x:
+        if not isinstance(xi, Value):
+            break
+    else:
+        return x  # all Values already (a hidden layer's inputs): nothing to wrap
+    return [xi if isinstance(xi, Value) else _input_leaf(xi, i, nin, module) for i, xi in enumerate(x)]
 
 
 def parameter_count(architecture: dict) -> int | None:
@@ -220,13 +256,24 @@ def parameter_count(architecture: dict) -> int | None:
 # -- helpers --------------------------------------------------------------------------------------
 
 
-def _check_inputs(x, nin: int, module) -> None:
-    try:
-        n = len(x)
-    except TypeError:
-        raise TypeError(f"{module!r} takes a list of {nin} inputs, not {type(x).__name__}") from None
-    if n != nin:
-        raise ValueError(f"{module!r} expects {nin} inputs, got {n}")
+def _input_leaf(xi, i: int, nin: int, module) -> Value:
+    if isinstance(xi, bool) or not isinstance(xi, (int, float)):
+        raise TypeError(f"{module!r} takes a list of {nin} inputs (numbers or Values), "
+                        f"but input {i} is {type(xi).__name__} {_short(xi)}")
+    if xi != xi:
+        raise ValueError(f"{module!r}: input {i} is NaN, which would silently poison every output and gradient")
+    return Value(xi, f"x{i}")
+
+
+def _short(x) -> str:
+    text = repr(x)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _prefix_labels(module, prefix: str) -> None:
+    """Put `prefix` before the label of each of `module`'s parameters (a parent naming its child)."""
+    for p in module.parameters():
+        p.label = prefix + p.label
 
 
 def _check_width(n, what: str) -> None:

@@ -5,8 +5,9 @@ Every loss takes a batch, `(predictions, targets)`, two lists of equal length, a
 is accepted too, as a batch of one. Targets outside a loss's domain are refused with a
 ValueError instead of silently producing a meaningless number.
 
-The losses on logits (`binary_cross_entropy_with_logits`, `cross_entropy`) are written so that
-no intermediate can overflow: they stay finite, with finite gradients, for logits of +-1000.
+The losses on logits (`binary_cross_entropy_with_logits`, `cross_entropy`) and `softmax` are
+written so that no intermediate can overflow: they stay finite, with finite gradients, for
+logits of +-1000.
 """
 
 from __future__ import annotations
@@ -120,6 +121,25 @@ def cross_entropy(logits, targets, reduction: str = "mean") -> Value:
         lse = sum_values([(z - m).exp() for z in row]).log() + m
         terms.append(lse - row[c])
     return _reduce(terms, reduction)
+
+
+def softmax(logits) -> list[Value]:
+    """The probabilities K scores (logits) stand for: `exp(z_i) / sum_j exp(z_j)`, as Values.
+
+    Each output is a node that gradients flow through. The scores are shifted by their largest
+    value first (which leaves the result unchanged), so no exponent is ever positive and logits
+    of +-1000 give finite probabilities. `cross_entropy` is `-log` of the true class's entry.
+
+        >>> [round(p.data, 4) for p in softmax([1.0, 2.0, 3.0])]
+        [0.09, 0.2447, 0.6652]
+    """
+    if not isinstance(logits, (list, tuple)) or not logits:
+        raise ValueError(f"softmax needs a non-empty list of logits, got {logits!r:.60}")
+    row = [_as_value(z, "softmax logit") for z in logits]
+    m = max(z.data for z in row)
+    exps = [(z - m).exp() for z in row]
+    total = sum_values(exps)
+    return [e / total for e in exps]
 
 
 def l2_penalty(params, alpha: float) -> Value:

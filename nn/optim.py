@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from engine import Value
+from engine import Value, modes
 
 
 class NonFiniteGradientError(FloatingPointError):
@@ -55,6 +55,7 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         """Set every parameter's `grad` to 0.0."""
+        modes.note_grad_write(f"{type(self).__name__}.zero_grad()")  # a stepper part-way notices
         for p in self.params:
             p.grad = 0.0
 
@@ -76,6 +77,7 @@ class Optimizer:
                 raise NonFiniteGradientError(
                     f"the update would make parameter {i} {v!r}; no parameter was updated (try a smaller learning rate)"
                 )
+        modes.note_grad_write(f"{type(self).__name__}.step()")  # a stepper part-way notices
         commit()
         for p, v in zip(params, new_data):
             p.data = v
@@ -91,11 +93,16 @@ class SGD(Optimizer):
     With g = grad + weight_decay * p:
         momentum = 0:  p <- p - lr * g
         momentum > 0:  b <- g on the first step, then b <- momentum * b + g;  p <- p - lr * b
+
+    `momentum` must lie in [0, 1) (0.9 is usual): the buffer b is a running sum of past
+    gradients, each weighted by momentum^age, so at 1 or above old gradients never fade.
     """
 
     def __init__(self, params, lr, momentum: float = 0.0, weight_decay: float = 0.0):
         super().__init__(params, lr)
-        self.momentum = _check_coefficient(momentum, "momentum", upper=None)
+        # PyTorch accepts any momentum >= 0, but from 1 up the buffer never forgets a gradient: it
+        # sums them all (or grows), so the steps never shrink and training cannot settle.
+        self.momentum = _check_coefficient(momentum, "momentum", upper=1.0)
         self.weight_decay = _check_coefficient(weight_decay, "weight_decay", upper=None)
         self.buffers = None  # momentum buffers, created on the first step as PyTorch does
 
@@ -198,5 +205,5 @@ def _check_coefficient(x, what: str, upper):
     if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x < 0:
         raise ValueError(f"{what} must be a finite number >= 0, got {x!r}")
     if upper is not None and x >= upper:
-        raise ValueError(f"{what} must be below {upper}, got {x!r}")
+        raise ValueError(f"{what} must be in [0, {upper:g}), got {x!r}")
     return float(x)

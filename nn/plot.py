@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from engine import Value, no_grad
-from nn.train import _class_labels, _default_threshold
+from nn.predict import class_labels, default_threshold, predicted_class
 
 _FORMATS = {".png": "png", ".svg": "svg"}
 
@@ -42,7 +42,7 @@ def plot_decision_boundary(model, X, y, path, *, resolution: int = 80, threshold
 
     X must hold 2-D points. The model is evaluated (under `no_grad`) on a resolution x
     resolution grid spanning the data plus a margin. For a one-output model the line where the
-    score crosses the threshold (see `nn.train`) is drawn too.
+    score crosses the threshold (see `nn.predict`) is drawn too.
 
     shade: "class" colours each region by its predicted class; "output" (one-output models
     only) colours the plane by the raw output with a colour bar -- for a sigmoid output that is
@@ -59,11 +59,11 @@ def plot_decision_boundary(model, X, y, path, *, resolution: int = 80, threshold
         raise ValueError("plot_decision_boundary needs 2-D inputs [x1, x2]")
     if type(resolution) is not int or not 2 <= resolution <= 1000:
         raise ValueError(f"resolution must be an int in [2, 1000], got {resolution!r}")
-    classes = _class_labels(y)
+    classes = class_labels(y)
     if classes is None:
         raise ValueError("plot_decision_boundary needs class labels (0/1, -1/+1 or 0..K-1)")
     if threshold is None:
-        threshold = _default_threshold(model)
+        threshold = default_threshold(model)
     mpl = _matplotlib()
 
     xs1 = [float(x[0]) for x in X]
@@ -82,10 +82,7 @@ def plot_decision_boundary(model, X, y, path, *, resolution: int = 80, threshold
                     out = out[0]
                 if isinstance(out, Value):
                     score_row.append(out.data)
-                    class_row.append(1 if out.data > threshold else 0)
-                else:
-                    values = [o.data for o in out]
-                    class_row.append(values.index(max(values)))
+                class_row.append(predicted_class(out, threshold))
             scores.append(score_row)
             predicted.append(class_row)
 

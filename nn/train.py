@@ -1,16 +1,8 @@
-"""A training loop (`fit`), and `predict` / `accuracy` for classifiers.
+"""Training: one step of gradient descent (`train_step`), and a loop over epochs (`fit`).
 
-How outputs become class predictions (used by `predict`, `accuracy` and `fit`'s accuracy):
-
-* a model with one output gives a score s per sample, and predicts class 1 when
-  s > threshold, else class 0. The threshold is 0.5 when the model's output activation is
-  "sigmoid" (its output is a probability) and 0.0 otherwise (a raw score or logit), unless
-  you pass `threshold=` yourself. A model trained with "mse" on class labels learns to output
-  the labels themselves, so its boundary is their midpoint: `fit` uses 0.5 (0/1 labels) or 0.0
-  (-1/+1 labels) for its history; pass the same `threshold=` to `predict` and `accuracy`;
-* a model with K > 1 outputs predicts the index of its largest output (the first one on ties).
-
-Binary labels may be written 0/1 or -1/+1: for the comparison, -1 counts as class 0.
+`train_step` is the loop body you will write in PyTorch, spelled out; `fit` repeats it over
+shuffled batches and records a `History`. How outputs become classes (for the history's
+accuracy) is `nn.predict`'s rule.
 """
 
 from __future__ import annotations
@@ -20,11 +12,10 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 
-from engine import Value, no_grad
 from nn import losses as _losses
-from nn.layers import output_activation
 from nn.module import resolve_rng
 from nn.optim import SGD, NonFiniteGradientError, Optimizer
+from nn.predict import class_labels, default_threshold, output_activation, predicted_class
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -36,8 +27,8 @@ class History:
     """What `fit` measured, one entry per epoch.
 
     `loss` is the mean training loss over the epoch's batches (including the L2 penalty) and
-    `accuracy` the fraction of training samples classified correctly (for "mse", thresholded at
-    the midpoint of the labels, see the module docstring), both measured on each
+    `accuracy` the fraction of training samples classified correctly (by `nn.predict`'s rule; for
+    "mse", thresholded at the midpoint of the labels), both measured on each
     batch's forward pass, i.e. just *before* that batch's update (no extra forward pass is
     spent on measuring). `accuracy` is NaN when the targets are not class labels.
     `steps` counts optimizer steps over the whole run.
@@ -54,12 +45,50 @@ class History:
 
 
 LOSSES = ("hinge", "mse", "bce", "bce_with_logits", "cross_entropy")
-"""Loss names `fit` accepts (a callable `loss(outputs, targets) -> Value` works too)."""
+"""Loss names `fit` and `train_step` accept (a callable `loss(outputs, targets) -> Value` works too)."""
+
+
+def train_step(model, X, y, loss, optimizer) -> float:
+    """One step of gradient descent on the batch `(X, y)`; returns the loss before the update.
+
+    It is these five lines (the same in PyTorch), plus a check that the loss is finite:
+
+        outputs = [model(x) for x in X]   # forward: build the graph
+        total = loss(outputs, y)          # one Value: how wrong the outputs are
+        optimizer.zero_grad()             # forget the previous step's gradients
+        total.backward()                  # d total / d every parameter
+        optimizer.step()                  # move each parameter against its gradient
+
+    `loss` is a callable `(outputs, targets) -> Value` or a name from `LOSSES` (named binary
+    losses accept 0/1 or -1/+1 labels, see `fit`). A NaN or infinite loss raises
+    `TrainingDivergedError` and a NaN or infinite gradient `NonFiniteGradientError`, both before
+    any parameter changes.
+
+        >>> from nn import MLP, SGD, make_moons
+        >>> X, y = make_moons(8, seed=0)
+        >>> model = MLP(2, [4, 1], seed=0)
+        >>> optimizer = SGD(model.parameters(), lr=0.1)
+        >>> first = train_step(model, X, y, "hinge", optimizer)
+        >>> train_step(model, X, y, "hinge", optimizer) < first
+        True
+    """
+    loss_fn, targets = _resolve_loss(loss, y)
+    outputs = [model(x) for x in X]
+    total = loss_fn(outputs, targets)
+    value = total.data
+    if not math.isfinite(value):
+        raise TrainingDivergedError(
+            f"loss is {value!r}; no parameter was updated (lr={optimizer.current_lr():g}: try a smaller learning rate)"
+        )
+    optimizer.zero_grad()
+    total.backward()
+    optimizer.step()
+    return value
 
 
 def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs: int = 100, batch_size=None,
         l2: float = 0.0, progress=None, seed=None, rng=None) -> History:
-    """Train `model` on `(X, y)` and return the per-epoch `History`.
+    """Train `model` on `(X, y)` with `train_step`, batch after batch, and return the per-epoch `History`.
 
     Args:
         model: a callable `Module` (e.g. `MLP`).
@@ -68,7 +97,8 @@ def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs
             losses accept 0/1 or -1/+1 labels and convert them to their own convention
             ("hinge" wants -1/+1, "bce*" want 0/1); "mse" uses targets as given. "bce" needs
             probabilities, so it refuses a model whose output activation is not "sigmoid".
-        optimizer: an `Optimizer` over the model's parameters; default `SGD(lr=0.1)`.
+        optimizer: an `Optimizer` over the model's parameters (it must hold at least one of
+            them); default `SGD(lr=0.1)`.
         epochs: passes over the data.
         batch_size: samples per step; None (default) means the full batch, one step per epoch.
             Smaller batches are reshuffled every epoch with `seed` / `rng`.
@@ -97,15 +127,24 @@ def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs
     params = model.parameters()
     if optimizer is None:
         optimizer = SGD(params, lr=0.1)
-    elif not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer should be an nn.optim Optimizer, not {type(optimizer).__name__}")
+    else:
+        _check_optimizer(optimizer, model, params)
     if l2:
         _losses.l2_penalty([], l2)  # validates l2 before any training happens
     shuffler = resolve_rng(seed, rng)
-    positives = _class_labels(y)  # None when y are not class labels
-    threshold = _default_threshold(model)
+    positives = class_labels(y)  # None when y are not class labels
+    threshold = default_threshold(model)
     if isinstance(loss, str) and loss == "mse" and positives is not None:
         threshold = _label_midpoint(y)
+
+    batch_outputs = []
+
+    def batch_loss(outputs, batch_targets):
+        # train_step's loss: the chosen loss plus the L2 penalty. It keeps the outputs, so the
+        # history's accuracy costs no second forward pass.
+        batch_outputs.append(outputs)
+        total = loss_fn(outputs, batch_targets)
+        return total + _losses.l2_penalty(params, l2) if l2 else total
 
     history = History()
     order = list(range(n))
@@ -118,26 +157,17 @@ def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs
             correct = 0
             for step, start in enumerate(range(0, n, batch_size), start=1):
                 batch = order[start:start + batch_size]
-                outputs = [model(X[i]) for i in batch]
-                total = loss_fn(outputs, [targets[i] for i in batch])
-                if l2:
-                    total = total + _losses.l2_penalty(params, l2)
-                value = total.data
-                if not math.isfinite(value):
-                    raise TrainingDivergedError(
-                        f"loss is {value!r} at epoch {epoch}, step {step}; training stopped "
-                        f"(lr={optimizer.current_lr():g}: try a smaller learning rate)"
-                    )
-                optimizer.zero_grad()
-                total.backward()
+                batch_outputs.clear()
                 try:
-                    optimizer.step()
-                except NonFiniteGradientError as exc:
+                    value = train_step(model, [X[i] for i in batch], [targets[i] for i in batch], batch_loss,
+                                       optimizer)
+                except (TrainingDivergedError, NonFiniteGradientError) as exc:
                     raise TrainingDivergedError(f"at epoch {epoch}, step {step}: {exc}") from None
                 history.steps += 1
                 loss_sum += value * len(batch)
                 if positives is not None:
-                    correct += _count_correct(outputs, [positives[i] for i in batch], threshold)
+                    (outputs,) = batch_outputs
+                    correct += sum(predicted_class(o, threshold) == positives[i] for o, i in zip(outputs, batch))
             history.loss.append(loss_sum / n)
             history.accuracy.append(correct / n if positives is not None else math.nan)
             if bar is not None:
@@ -147,34 +177,6 @@ def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs
         if bar is not None:
             bar.close()
     return history
-
-
-def predict(model, X, *, threshold=None) -> list[int]:
-    """Class predictions for the samples X (see the module docstring for the rule)."""
-    if threshold is None:
-        threshold = _default_threshold(model)
-    with no_grad():
-        return [_predicted_class(model(x), threshold) for x in X]
-
-
-def accuracy(model, X, y, *, threshold=None) -> float:
-    """Fraction of samples whose predicted class equals the label (0/1, -1/+1 or 0..K-1).
-
-    The default `threshold` suits a model trained with hinge or cross-entropy (0.5 for a
-    sigmoid output, else 0.0). A model trained with MSE on class labels outputs values near
-    the labels, so its boundary is the midpoint of the two label values: pass `threshold=0.5`
-    for 0/1 labels (`threshold=0.0` for -1/+1), as `fit` does for its history.
-    """
-    X, y = list(X), list(y)
-    if not X:
-        raise ValueError("accuracy needs at least one sample, got an empty dataset")
-    if len(X) != len(y):
-        raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
-    classes = _class_labels(y)
-    if classes is None:
-        raise ValueError("accuracy needs class labels (0/1, -1/+1 or class indices 0..K-1)")
-    predicted = predict(model, X, threshold=threshold)
-    return sum(p == c for p, c in zip(predicted, classes)) / len(X)
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -196,6 +198,18 @@ def _resolve_loss(loss, y):
     raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)} or pass a function")
 
 
+def _check_optimizer(optimizer, model, params) -> None:
+    """Refuse an optimizer that cannot train `model`: it would step, and nothing would change."""
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer should be an nn.optim Optimizer, not {type(optimizer).__name__}")
+    mine = {id(p) for p in params}
+    if not any(id(p) in mine for p in optimizer.params):
+        raise ValueError(
+            f"the optimizer holds none of the parameters of {model!r}, so training would change nothing; "
+            f"build it from this model: {type(optimizer).__name__}(model.parameters(), ...)"
+        )
+
+
 def _check_probability_output(model) -> None:
     # Refuse before training: the loss itself only objects once an output leaves [0, 1], which
     # a linear output may not do for a while. A model that does not say is left to that check.
@@ -215,48 +229,6 @@ def _label_midpoint(y) -> float:
 
 def _is_label(t) -> bool:
     return not isinstance(t, bool) and isinstance(t, (int, float)) and t in (-1, 0, 1)
-
-
-def _class_labels(y):
-    """Labels as class indices (-1 becomes 0), or None when y are not all class labels.
-
-    Mixing 0 and -1 in one label list is refused: it means the data is labelled inconsistently.
-    """
-    classes = []
-    for t in y:
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t != int(t) or t < -1:
-            return None
-        classes.append(int(t))
-    if -1 in classes:
-        if 0 in classes:
-            raise ValueError("labels mix 0 and -1; use either 0/1 or -1/+1 for a binary task")
-        if any(c > 1 for c in classes):
-            raise ValueError("label -1 only makes sense for a binary task with -1/+1 labels")
-        classes = [0 if c == -1 else c for c in classes]
-    return classes
-
-
-def _default_threshold(model) -> float:
-    return 0.5 if output_activation(model) == "sigmoid" else 0.0
-
-
-def _predicted_class(out, threshold: float) -> int:
-    if isinstance(out, Value):
-        return 1 if out.data > threshold else 0
-    if isinstance(out, (list, tuple)):
-        if len(out) == 1:
-            return 1 if _data(out[0]) > threshold else 0
-        scores = [_data(o) for o in out]
-        return scores.index(max(scores))  # index() returns the first of equal maxima
-    return 1 if _data(out) > threshold else 0
-
-
-def _data(v) -> float:
-    return v.data if isinstance(v, Value) else float(v)
-
-
-def _count_correct(outputs, classes, threshold: float) -> int:
-    return sum(_predicted_class(o, threshold) == c for o, c in zip(outputs, classes))
 
 
 def _progress_bar(progress, epochs: int):

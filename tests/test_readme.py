@@ -3,7 +3,6 @@
 import doctest
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -23,11 +22,17 @@ def python_blocks():
     return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
 
 
-@pytest.mark.parametrize("index", range(len(python_blocks())))
+def _marks(code: str) -> list:
+    # A block that trains (calls fit) takes seconds; one that renders a graph needs Graphviz.
+    marks = [pytest.mark.slow] if "fit(" in code else []
+    if "save_graph" in code or "animate_backward" in code:
+        marks.append(pytest.mark.needs_dot)
+    return marks
+
+
+@pytest.mark.parametrize("index", [pytest.param(i, marks=_marks(code)) for i, code in enumerate(python_blocks())])
 def test_python_examples_run(index, tmp_path, monkeypatch):
     code = python_blocks()[index]
-    if ("save_graph" in code or "animate_backward" in code) and shutil.which("dot") is None:
-        pytest.skip("needs Graphviz's dot")
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": "readme_example"}
     exec(compile(code, f"README.md python block {index}", "exec"), namespace)

@@ -13,6 +13,8 @@ import pytest
 
 SCRIPT = Path(__file__).resolve().parents[2] / "demos" / "benchmark.py"
 
+pytestmark = pytest.mark.slow  # each run of the benchmark takes seconds, even at --quick sizes
+
 
 def load():
     spec = importlib.util.spec_from_file_location("demo_benchmark", SCRIPT)

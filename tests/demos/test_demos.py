@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import math
-import shutil
 import sys
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 DEMOS = Path(__file__).resolve().parents[2] / "demos"
 
 # Demos that draw graphs need Graphviz's `dot` (tests/conftest.py makes it mandatory under CI).
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
+needs_dot = pytest.mark.needs_dot
 
 
 def load(name: str):
@@ -107,6 +106,7 @@ def test_xor_some_seeds_get_stuck(tmp_path):
 # -- island (article 000) --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_island_learns_the_island_and_the_xor_like_data(tmp_path):
     demo = load("island")
     # reduced: 60 points per data set, 1000 of the article's 2000 epochs (~10 s)
@@ -122,6 +122,7 @@ def test_island_learns_the_island_and_the_xor_like_data(tmp_path):
 # -- gradient_check (article 003) ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_gradient_check_passes_and_catches_the_sum_bug(tmp_path):
     demo = load("gradient_check")
     result = demo.main(["--out", str(tmp_path), "--quiet", "--epochs", "10", "--points", "300"])
@@ -139,6 +140,7 @@ def test_gradient_check_passes_and_catches_the_sum_bug(tmp_path):
 # -- moons (the main demo) -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @needs_dot
 def test_moons_reaches_full_accuracy(tmp_path):
     demo = load("moons")

@@ -126,3 +126,62 @@ def test_compare_gradients_rows_and_the_passing_table():
 def test_smaller_steps_never_rescue_a_wrong_derivative_near_zero():
     with pytest.raises(GradcheckError):
         gradcheck(BrokenSquare(), 1e-3, 5.0)  # slope 3x^2 = 3e-6 claimed, true 2x = 2e-3
+
+
+# -- kinks and large inputs ---------------------------------------------------------------------------
+
+
+def test_a_failure_at_a_kink_says_so():
+    (row,) = compare_gradients(lambda x: x.relu(), 0.0)
+    assert not row.ok and (row.analytic, row.numeric) == (0.0, pytest.approx(0.5))
+    assert row.hint.startswith("x0 sits on a kink of relu: at x0 = 0 the input of relu is exactly at its kink (0)")
+    with pytest.raises(GradcheckError) as caught:
+        gradcheck(lambda x: x.relu(), 0.0)
+    assert "    hint: x0 sits on a kink of relu" in str(caught.value)
+
+
+def test_a_kink_within_every_step_is_named_too():
+    # relu's input is -1e-13: even the smallest step tried (1e-10) straddles the kink.
+    (row,) = compare_gradients(lambda x: (x - 1e-13).relu(), 0.0)
+    assert not row.ok
+    assert "the input of relu is -1e-13, and x0 +- 1e-10 moves it across its kink (0)" in row.hint
+
+
+def test_a_kink_hint_names_every_kinked_op_involved():
+    (row,) = compare_gradients(lambda x: x.abs() + x.relu(), 0.0)
+    assert not row.ok and row.hint.startswith("x0 sits on a kink of abs and relu:")
+
+
+def test_no_kink_hint_for_a_wrong_derivative_away_from_kinks():
+    rows = compare_gradients(lambda x, y: BrokenSquare()(x, y).relu(), 2.0, 5.0)
+    assert not rows[0].ok and rows[0].hint == ""  # relu's input is 9: far from its kink
+    assert rows[1].ok and rows[1].hint == ""
+
+
+def test_a_large_input_gets_a_step_its_function_can_follow():
+    # sin at 1e10: a step relative to x (1e4) spans ~1600 periods; the old check failed here.
+    assert gradcheck(lambda x: x.sin(), 1e10)
+    assert gradcheck(lambda x: x.cos() * x, 1e10)
+    from engine.check import _trial_steps
+
+    steps = _trial_steps(1e10, 1e-6)
+    assert steps[0] == 1e4 and any(1e-3 <= h <= 1e-1 for h in steps)
+    assert min(steps) >= 1e3 * math.ulp(1e10)  # never differenced at the float spacing of x
+    assert _trial_steps(0.5, 1e-6) == [1e-6, 1e-8, 1e-10]  # small inputs: as before
+
+
+def test_a_large_input_still_catches_a_wrong_derivative():
+    def sloppy_sin(x):
+        out = x.sin()
+        slope = math.cos(x.data) * 1.01  # 1% off
+        out.local_grad = lambda: (slope,)
+        return out
+
+    with pytest.raises(GradcheckError):
+        gradcheck(sloppy_sin, 1e10)
+
+
+def test_an_input_too_large_to_resolve_fails_rather_than_passing_on_noise():
+    # Floats near 1e15 are 0.125 apart; sin swings too fast for any step finite differences can take.
+    (row,) = compare_gradients(lambda x: x.sin(), 1e15)
+    assert not row.ok and row.hint == ""

@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import MAX_CHARS, main
+from engine import cli
+from engine.check import compare_gradients
+from engine.cli import COMMANDS, main
+from engine.formula import MAX_CHARS, MAX_DEPTH, MAX_PARTS
 
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
+needs_dot = pytest.mark.needs_dot  # skipped where Graphviz is missing: see tests/conftest.py
 NEURON = ["tanh(x*w + b)", "x=2", "w=-3", "b=6.8813735870195432"]
 
 
@@ -99,9 +102,45 @@ def test_variables_become_labelled_leaves_used_once_each(capsys):
     assert "df/dx = 6" in out
 
 
-def test_help_exits_zero(capsys):
+def test_help_exits_zero_and_lists_the_limits(capsys):
     assert main(["--help"]) == 0  # returned, not raised as SystemExit
-    assert "draw" in capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())  # argparse wraps lines: compare words
+    for command in COMMANDS:
+        assert command.name in out and command.help in out
+    assert f"at most {MAX_CHARS} (MAX_CHARS)" in out and f"at most {MAX_DEPTH} (MAX_DEPTH)" in out
+    assert f"at most {MAX_PARTS} (MAX_PARTS)" in out and "MAX_EXPONENT" in out and "MAX_BRACKETS" in out
+    assert main(["check", "--help"]) == 0
+    assert "--eps" in capsys.readouterr().out
+
+
+def test_a_flat_sum_of_many_terms_is_not_deep(capsys):
+    # 100 terms parse as a chain of 99 binary +, but a reader sees one level, and so does the limit.
+    code, out, err = run(capsys, "steps", "+".join(["x"] * 100), "x=1")
+    assert code == 0, err
+    assert "backward: 99 steps" in out and "df/dx = 100" in out
+    code, out, err = run(capsys, "check", "*".join(["x"] * 60) + "/x", "x=1.01")
+    assert code == 0, err
+
+
+def test_check_tolerances(capsys, monkeypatch):
+    # No two floats from different methods agree exactly: with no tolerance at all, check fails.
+    code, out, _ = run(capsys, "check", "exp(x)", "x=1.5", "--atol", "0", "--rtol", "0")
+    assert code == 1 and "FAIL" in out and "atol=0, rtol=0" in out
+    code, out, _ = run(capsys, "check", "exp(x)", "x=1.5", "--atol", "0", "--rtol", "1e-6")
+    assert code == 0 and "rtol=1e-06" in out
+    # The step reaches the engine's gradcheck as given.
+    seen = {}
+
+    def spy(f, *inputs, **tolerances):
+        seen.update(tolerances)
+        return compare_gradients(f, *inputs, **tolerances)
+
+    monkeypatch.setattr(cli, "compare_gradients", spy)
+    assert run(capsys, "check", "sqrt(x)", "x=0.05", "--eps", "1e-4")[0] == 0
+    assert seen == {"eps": 1e-4, "atol": 1e-5, "rtol": 1e-3}
+    for bad in (["--eps", "0"], ["--eps", "2"], ["--eps", "nan"], ["--atol", "-1"], ["--rtol", "x"]):
+        err = refused(capsys, "check", "x**3", "x=1", *bad)
+        assert bad[0] in err, err
 
 
 # -- refusals -------------------------------------------------------------------------------------
@@ -139,8 +178,9 @@ HOSTILE = [
     ("x\x00", "unprintable"),
     ("(" * 100 + "x" + ")" * 100, "brackets"),
     ("x*" + "-" * 100000 + "x", "characters long"),
-    ("x*" + "-" * 900 + "x", "levels deep"),
-    ("+".join(["x"] * 400), "levels deep"),
+    ("x*" + "-" * 900 + "x", "MAX_DEPTH = 100"),
+    ("+".join(["x"] * 400), "MAX_PARTS = 500"),
+    ("tanh(" * 30 + "-" * 80 + "x" + ")" * 30, "MAX_DEPTH"),  # calls and signs: 110 levels
     ("x" + "+x" * (MAX_CHARS // 2), "characters long"),
     ("_x", "unknown name"),
     ("1" * 400 + "*x", "too large"),  # an int too large for a float: no OverflowError
@@ -231,11 +271,15 @@ def test_check_explains_a_finite_difference_step_outside_the_domain(capsys):
 def test_non_finite_values_and_gradients_are_refused_by_every_command(capsys, command, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     # inf - inf: the value itself is nan (check used to print a table of nans and exit 1).
-    assert "evaluates to nan at x=700" in refused(capsys, command, "exp(x)*exp(x) - exp(x)*exp(x)", "x=700")
-    # x**23 overflows to inf, tanh(inf) = 1 is finite, but its slope 0 times inf is nan.
-    err = refused(capsys, command, "tanh(" + "*".join(["x"] * 23) + ")", "x=1e15")
-    assert "df/dx is nan" in err and "overflowed" in err
+    assert "- of (inf, inf) is NaN" in refused(capsys, command, "exp(x)*exp(x) - exp(x)*exp(x)", "x=700")
     assert list(tmp_path.iterdir()) == []  # refused before anything is written
+
+
+def test_a_zero_slope_stops_an_overflowed_chain_instead_of_making_nan(capsys):
+    # x**23 overflows to inf and tanh(inf) = 1 with slope 0: backward passes nothing on from a
+    # zero upstream gradient, so df/dx is 0 (the true slope underflows to 0), not 0 * inf = nan.
+    code, out, err = run(capsys, "steps", "tanh(" + "*".join(["x"] * 23) + ")", "x=1e15")
+    assert code == 0 and "df/dx = 0" in out, err
 
 
 def test_steps_of_a_bare_variable(capsys):
@@ -245,7 +289,7 @@ def test_steps_of_a_bare_variable(capsys):
 
 
 def test_engine_errors_escaping_a_command_are_one_line(capsys, monkeypatch, tmp_path):
-    draw_module = importlib.import_module("engine.draw")  # `engine.draw` is also a function's name
+    draw_module = importlib.import_module("engine.drawing")
     monkeypatch.chdir(tmp_path)
 
     def broken_render(*args, **kwargs):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -14,10 +15,11 @@ import graphviz
 import pytest
 
 from engine import GraphTooLargeError, GraphvizNotFoundError, Value, draw, draw_dot, name_scope, save_graph, tanh
-from engine.draw import mimebundle, render
+from engine import topological_order
+from engine.drawing import INLINE_MAX_BOXES, DrawOptions, inline_options, mimebundle, render
 
 GOLDEN = Path(__file__).parent / "golden"
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
+needs_dot = pytest.mark.needs_dot  # skipped where Graphviz is missing: see tests/conftest.py
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 
@@ -102,7 +104,7 @@ def test_digits():
 
 
 def test_kinds_are_styled_distinctly():
-    c = tanh(2)  # a constant leaf (no label) under tanh
+    c = tanh(Value(2.0))  # a constant leaf (no label) under tanh
     x = Value(1.0, "x")
     w = Value(0.5, "w", param=True)
     out = c * x * w
@@ -199,7 +201,7 @@ def test_op_text_and_scopes_are_escaped_too():
 _PROGRAM = """
 import hashlib, sys
 from engine import Value, draw_dot, name_scope
-from engine.draw import render
+from engine.drawing import render
 with name_scope("layers.0"):
     with name_scope("neurons.1"):
         x, w = Value(2.0, "x"), Value(-3.0, "w", param=True)
@@ -407,3 +409,90 @@ def test_value_draw_and_jupyter_display(tmp_path):
         path = tmp_path / "n.svg"
         out.draw(path)
         assert path.read_text().lstrip().startswith("<?xml") or "<svg" in path.read_text()
+
+
+# -- options, held once ---------------------------------------------------------------------------
+
+
+def test_bad_input_gets_a_clear_error():
+    with pytest.raises(TypeError, match="needs a Value as its root, got int 3"):
+        draw_dot(3)
+    with pytest.raises(TypeError, match="got list"):
+        save_graph([Value(1.0)], "g.dot")
+    with pytest.raises(TypeError, match="draw_dot got an unknown option 'colour_by_grad'; its options are rankdir"):
+        draw_dot(neuron(), colour_by_grad=True)
+    for option, bad in [("show_grad", 1), ("color_by_grad", "yes"), ("max_nodes", 0), ("max_nodes", True), ("digits", 2.5)]:
+        with pytest.raises(ValueError, match=f"{option} must be .*got {bad!r}"):
+            draw_dot(neuron(), **{option: bad})
+
+
+def test_options_are_one_frozen_dataclass():
+    options = DrawOptions(rankdir="TB", collapse="layer")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        options.rankdir = "LR"
+    defaults = {f.name: f.default for f in dataclasses.fields(DrawOptions)}
+    assert defaults == {"rankdir": "LR", "digits": 4, "show_grad": None, "color_by_grad": False,
+                        "max_nodes": 600, "cluster": None, "collapse": None}
+    with pytest.raises(ValueError, match="collapse"):
+        DrawOptions(collapse="neurons")
+
+
+# -- modules: nothing shadowed, pictures loaded on first use ---------------------------------------
+
+
+def test_no_public_name_hides_a_module():
+    import engine
+    import engine.drawing
+
+    assert callable(engine.draw) and engine.drawing.save_graph is engine.save_graph
+    modules = {path.stem for path in Path(engine.__file__).parent.glob("*.py")}
+    assert not modules & set(engine.__all__), "a public name of engine is also a module's name"
+    assert {"draw", "draw_dot", "save_graph", "animate_backward", "Player"} <= set(dir(engine))
+    with pytest.raises(AttributeError, match="no attribute 'drawx'"):
+        engine.drawx
+
+
+def test_import_engine_does_not_load_graphviz_or_the_player():
+    program = (
+        "import sys, engine\n"
+        "print(sorted(m for m in ('graphviz', 'engine.drawing', 'engine.player') if m in sys.modules))\n"
+        "engine.draw_dot\n"
+        "print('graphviz' in sys.modules, 'engine.player' in sys.modules)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert run.stdout.splitlines() == ["[]", "True False"]
+
+
+# -- Jupyter: large graphs collapse on their own ---------------------------------------------------
+
+
+def box_count(svg: str) -> int:
+    return len(re.findall(r'<g id="[vg]\d+" class="node"', svg))
+
+
+def test_inline_display_draws_small_graphs_in_full():
+    out = scoped_network()
+    options = inline_options(out)
+    assert options == DrawOptions(max_nodes=INLINE_MAX_BOXES)  # 37 boxes: every one drawn
+    assert inline_options(chain(INLINE_MAX_BOXES + 1)) is None  # no scopes: nothing to collapse by
+
+
+@needs_dot
+def test_inline_display_collapses_a_network_loss():
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    loss = nn.mse_loss([model([0.5, -1.0])], [1.0])
+    loss.backward()
+    assert len(topological_order(loss)) > 400
+    options = inline_options(loss)
+    assert options.collapse == "neuron" and options.cluster == "layer"
+    svg = mimebundle(loss)["image/svg+xml"]
+    assert box_count(svg) <= INLINE_MAX_BOXES
+    texts = svg_texts(svg.encode("utf-8"))
+    assert "layers.0.neurons.15" in texts and "layers.2.neurons.0" in texts
+    assert any("one box per neuron" in t for t in texts)  # the picture says what it shows
+    width, height = (float(v) for v in re.search(r'viewBox="0\.00 0\.00 ([\d.]+) ([\d.]+)"', svg).groups())
+    assert width < 2000 and height < 2000 and len(svg) < 200_000  # in full: 1805 x 20438 pt, 688 KB
+    with pytest.raises(GraphTooLargeError):  # draw_dot keeps its own, larger limit
+        draw_dot(loss, max_nodes=INLINE_MAX_BOXES)
+    assert box_count(render(draw_dot(loss)).decode()) == len(topological_order(loss))

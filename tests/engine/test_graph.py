@@ -73,6 +73,7 @@ def test_zero_grad_clears_every_node():
     zero_grad(o)  # the function form too
 
 
+@pytest.mark.slow
 def test_ten_to_the_sixth_deep_chain_at_default_recursion_limit():
     assert sys.getrecursionlimit() <= 1000 * 10  # nothing raised it
     x = Value(0.5)

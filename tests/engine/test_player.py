@@ -1,27 +1,27 @@
-"""The animated backprop player: frame data, side effects, guards, and a real headless browser."""
+"""The animated backprop player: frame data, side effects, guards, and the page in real Chromium."""
 
 from __future__ import annotations
 
-import base64
-import fcntl
+import html as html_lib
+import io
 import json
 import os
 import re
-import select
 import shutil
-import struct
 import subprocess
-import time
-import zlib
+import sys
+import zipfile
+from importlib import resources
 from pathlib import Path
 
 import pytest
 
-from engine import GraphTooLargeError, Value, animate_backward, backward
-from engine.draw import GraphvizNotFoundError
-from engine.graph import topological_order
+from engine import GraphTooLargeError, GraphvizNotFoundError, Player, Value, animate_backward
+from engine.graph import node_names, topological_order
+from engine.player import node_formula, step_text
 
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
+needs_dot = pytest.mark.needs_dot  # skipped where Graphviz is missing: see tests/conftest.py
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def neuron():
@@ -33,10 +33,17 @@ def neuron():
     return out, x, w, b
 
 
-def frames_of(html: str) -> dict:
-    match = re.search(r'<script type="application/json" id="gw-data">(.*?)</script>', html, re.S)
+def page_data(player: Player) -> dict:
+    match = re.search(r'<script type="application/json" id="gw-data">(.*?)</script>', player.html, re.S)
     assert match, "frame data missing"
     return json.loads(match.group(1))
+
+
+def frames_of(player: Player) -> list[dict]:
+    return page_data(player)["frames"]
+
+
+# -- what the page holds --------------------------------------------------------------------------
 
 
 @needs_dot
@@ -44,21 +51,22 @@ def test_animating_changes_no_gradient(tmp_path):
     out, x, w, b = neuron()
     x.grad = 0.25  # whatever the graph held before, it holds after
     before = [n.grad for n in topological_order(out)]
-    animate_backward(out, tmp_path / "p.html")
+    player = animate_backward(out, tmp_path / "p.html")
     assert [n.grad for n in topological_order(out)] == before
+    assert player.path == tmp_path / "p.html"
+    assert player.path.read_text(encoding="utf-8") == player.html
 
 
 @needs_dot
-def test_after_an_earlier_backward_the_frames_show_this_pass_only(tmp_path):
+def test_after_an_earlier_backward_the_frames_show_this_pass_only():
     # README's order: backward() first, then the player. The frames must show one pass's
     # gradients from pending/0, not the leaves' old values plus the new ones.
-    ref, rx, rw, rb = neuron()
-    ref_frames = frames_of(animate_backward(ref, tmp_path / "ref.html").read_text(encoding="utf-8"))["frames"]
-
+    ref, *_ = neuron()
+    ref_frames = frames_of(animate_backward(ref))
     out, x, w, b = neuron()
     out.backward()
     once = [n.grad for n in topological_order(out)]
-    frames = frames_of(animate_backward(out, tmp_path / "p.html").read_text(encoding="utf-8"))["frames"]
+    frames = frames_of(animate_backward(out))
     assert set(frames[0]["state"]) == {"p"} and all(g == "grad ?" for g in frames[0]["grads"])
     assert [f["grads"] for f in frames] == [f["grads"] for f in ref_frames]
     assert [f["text"] for f in frames] == [f["text"] for f in ref_frames]
@@ -67,37 +75,38 @@ def test_after_an_earlier_backward_the_frames_show_this_pass_only(tmp_path):
 
 
 @needs_dot
-def test_a_leaf_root(tmp_path):
+def test_a_leaf_root():
     x = Value(3.0, "x")
     x.grad = 0.5
-    frames = frames_of(animate_backward(x, tmp_path / "p.html").read_text(encoding="utf-8"))["frames"]
+    frames = frames_of(animate_backward(x))
     assert len(frames) == 1 and "dx/dx = 1" in frames[0]["text"]
     assert x.grad == 0.5
 
 
 @needs_dot
-def test_frames_follow_backward_steps(tmp_path):
+def test_frames_follow_backward_steps():
     out, x, w, b = neuron()
-    html = animate_backward(out, tmp_path / "p.html").read_text(encoding="utf-8")
-    data = frames_of(html)
+    player = animate_backward(out)
+    data = page_data(player)
     frames = data["frames"]
     ref, *_ = neuron()
     steps = list(ref.backward_steps())
-    assert len(frames) == len(steps) + 1
-    assert data["nodes"] == len(topological_order(out))
+    assert len(frames) == len(steps) + 1 == player.frames
+    assert len(data["nodes"]) == len(topological_order(out))
     # Frame 0: before backward, everything pending and nothing highlighted.
     assert frames[0]["current"] == -1
     assert set(frames[0]["state"]) == {"p"}
     assert all(g == "grad ?" for g in frames[0]["grads"])
-    # Each later frame highlights the step's node and carries its chain-rule text.
+    # Each later frame highlights the step's node and shows exactly the step's own text.
     order = topological_order(ref)
     for frame, step in zip(frames[1:], steps):
         k = order.index(step.node)
         assert frame["current"] == k
         assert frame["op"] == f"o{k}"
-        assert str(step) in frame["text"]
-        assert f"Step {step.index} / {step.total}" in frame["text"]
+        assert frame["text"] == step_text(step) == str(step)
+        assert frame["title"].startswith(f"Step {step.index} / {step.total}: ")
         assert set(frame["edges"]) == {f"e{k}"} | {f"e{k}_{i}" for i in range(len(step.node.parents))}
+    assert "done" in frames[-1]["title"]
     # Pending gradients only ever become known, never the other way round; the last frame is final.
     for before, after in zip(frames, frames[1:]):
         for s0, s1 in zip(before["state"], after["state"]):
@@ -109,35 +118,74 @@ def test_frames_follow_backward_steps(tmp_path):
     # Every edge/op/node id the frames refer to exists in the inline SVG.
     for frame in frames[1:]:
         for element_id in [frame["op"], f"v{frame['current']}", *frame["edges"]]:
-            assert f'id="{element_id}"' in html
+            assert f'id="{element_id}"' in player.html
 
 
 @needs_dot
-def test_page_is_self_contained_and_deterministic(tmp_path):
+def test_an_unlabelled_root_has_one_name_in_every_frame():
+    x, y = Value(1.5, "x"), Value(-2.0, "y")
+    out = (x * y).tanh()  # no label: its name is #k everywhere, as backward_steps prints it
+    order = topological_order(out)
+    name = node_names(order)[id(out)]
+    assert name == f"#{len(order) - 1}"
+    frames = frames_of(animate_backward(out))
+    assert f"d{name}/d{name} = 1" in frames[0]["text"]
+    assert all(f"d{name}/d" in f["text"] for f in frames[1:])
+    assert not any(re.search(r"\bdL/", f["text"] + f["title"]) for f in frames)
+
+
+def test_node_formulas():
+    x, y = Value(2.0, "x"), Value(3.0, "y")
+    z = Value(1.0, "a+b")  # a label with an operator in it is parenthesised as an operand
+    cases = [
+        (x * y, "x * y"), (x + y, "x + y"), (x**y, "x ** y"), (x * 3, "x * 3"), (x**2, "x ** 2"),
+        (1 - x, "1 - x"), (2 / x, "2 / x"), (x.tanh(), "tanh(x)"), (-x, "-x"), (z * x, "(a+b) * x"),
+        (x, ""),
+    ]
+    for node, expected in cases:
+        names = node_names(topological_order(node))
+        assert node_formula(node, names) == expected, node.op
+
+
+@needs_dot
+def test_node_details_in_the_page_data():
+    x, w = Value(2.0, "x"), Value(-3.0, "w", param=True)
+    out = x * w
+    out.label = "p"
+    nodes = page_data(animate_backward(out))["nodes"]
+    assert nodes[-1] == {
+        "name": "p", "kind": "output", "op": "*", "formula": "x * w", "data": "-6", "scope": "",
+        "locals": [["x", "-3"], ["w", "2"]],
+    }
+    assert nodes[1]["kind"] == "param" and nodes[1]["locals"] == []
+
+
+@needs_dot
+def test_page_is_self_contained_and_deterministic():
     out, *_ = neuron()
-    first = animate_backward(out, tmp_path / "a.html").read_bytes()
+    first = animate_backward(out).html
     out2, *_ = neuron()
-    second = animate_backward(out2, tmp_path / "b.html").read_bytes()
-    assert first == second
-    html = first.decode("utf-8")
-    assert "<script src" not in html and "<link" not in html and "@import" not in html
+    assert first == animate_backward(out2).html
+    assert "<script src" not in first and "<link" not in first and "@import" not in first
     # The only URLs are XML namespace names, which browsers never fetch.
-    urls = set(re.findall(r"https?://[^\s\"'<>]+", html))
+    urls = set(re.findall(r"https?://[^\s\"'<>]+", first))
     assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
-    for element_id in ["gw-counter", "gw-text", "gw-prev", "gw-next", "gw-play", "gw-graph"]:
-        assert f'id="{element_id}"' in html
+    for element_id in ["gw-counter", "gw-text", "gw-prev", "gw-next", "gw-play", "gw-graph", "gw-node", "gw-fit"]:
+        assert f'id="{element_id}"' in first
+    assert "{{" not in first  # every template slot was filled
 
 
 @needs_dot
-def test_hostile_labels_cannot_break_out_of_the_page(tmp_path):
+def test_hostile_labels_cannot_break_out_of_the_page():
     x = Value(1.5, "</script><script>alert(1)</script>")
-    y = Value(-2.0, "<!-- & ]]>")
+    y = Value(-2.0, "<!-- & ]]> {{DATA}}")
     out = (x * y).tanh()
-    out.label = "</pre>"
-    html = animate_backward(out, tmp_path / "p.html").read_text(encoding="utf-8")
+    out.label = "</pre> {{SCRIPT}}"
+    html = animate_backward(out).html
     assert "alert(1)</script>" not in html
     assert html.count("</script>") == 2  # the JSON block and the player script, nothing more
-    data = frames_of(html)
+    assert html.count("use strict") == 1  # a label naming a template slot is not filled in
+    data = json.loads(re.search(r'id="gw-data">(.*?)</script>', html, re.S).group(1))
     assert any("</script><script>alert(1)</script>" in f["text"] for f in data["frames"])
 
 
@@ -152,12 +200,16 @@ def test_size_guard_refuses_before_touching_gradients(tmp_path):
     assert not (tmp_path / "p.html").exists()
 
 
-def test_bad_options(tmp_path):
+def test_bad_arguments(tmp_path):
     out, *_ = neuron()
-    with pytest.raises(TypeError, match="collapse"):
+    with pytest.raises(TypeError, match="unknown option 'collapse'"):
         animate_backward(out, tmp_path / "p.html", collapse="neuron")
     with pytest.raises(ValueError, match=".html"):
         animate_backward(out, tmp_path / "p.svg")
+    with pytest.raises(ValueError, match="interval_ms"):
+        animate_backward(out, interval_ms=10)
+    with pytest.raises(TypeError, match="needs a Value as its root, got int 3"):
+        animate_backward(3)
     assert out.grad == 0.0
 
 
@@ -169,234 +221,212 @@ def test_missing_graphviz_is_explained_before_backward(tmp_path, monkeypatch):
     assert out.grad == 0.0
 
 
+@needs_dot
+def test_a_player_shows_inline_in_a_notebook(tmp_path):
+    out, *_ = neuron()
+    player = animate_backward(out)
+    assert player.path is None and f"{player.frames} frames" in repr(player)
+    frame = player._repr_html_()
+    assert frame.startswith("<iframe") and 'sandbox="allow-scripts"' in frame
+    srcdoc = re.search(r'srcdoc="([^"]*)"', frame).group(1)
+    assert html_lib.unescape(srcdoc) == player.html
+    assert player.save(tmp_path / "again.html").read_text(encoding="utf-8") == player.html
+    assert "again.html" in repr(player)
+
+
+def test_the_templates_are_package_data():
+    templates = resources.files("engine").joinpath("templates")
+    for name in ("player.html", "player.css", "player.js"):
+        text = templates.joinpath(name).read_text(encoding="utf-8")
+        assert "</script" not in text.lower() or name == "player.html"
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    table = r"\[tool\.setuptools\.package-data\](?:\s*#[^\n]*)*\s*engine\s*=\s*\[(.*?)\]"
+    declared = re.search(table, pyproject, re.S)
+    assert declared, "pyproject.toml must declare engine's templates as package data"
+    for suffix in ("html", "css", "js"):
+        assert f'"templates/*.{suffix}"' in declared.group(1)
+
+
+@pytest.mark.slow
+def test_a_built_wheel_carries_the_templates(tmp_path):
+    # What a non-editable `pip install gradwalk` gets: build the wheel from this checkout.
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert build.returncode == 0, build.stderr
+    wheel = next(tmp_path.glob("gradwalk-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    for name in ("player.html", "player.css", "player.js"):
+        assert f"engine/templates/{name}" in names
+
+
 # -- the real thing, in headless Chromium ---------------------------------------------------------
 
 
-def find_chromium():
-    for name in (os.environ.get("GRADWALK_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
-        if name and shutil.which(name):
-            return shutil.which(name)
-    return None
+def screenshot_colours(png: bytes) -> tuple[int, int, int]:
+    """(distinct colours, orange highlight pixels, pixels) of a screenshot."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    colours = image.getcolors(maxcolors=image.width * image.height)  # [(count, (r, g, b)), ...]
+    orange = sum(count for count, (r, g, b) in colours if r > 220 and 70 < g < 150 and b < 60)
+    return len(colours), orange, image.width * image.height
 
 
-class DevTools:
-    """A minimal Chrome DevTools Protocol client over `--remote-debugging-pipe` (fds 3 and 4):
-    no websocket library and no chromedriver needed, and the events it sends are real, trusted
-    input events."""
-
-    def __init__(self, executable: str, profile: Path):
-        to_chrome_r, self._to_chrome = os.pipe()
-        self._from_chrome, from_chrome_w = os.pipe()
-
-        def wire_fds():  # runs in the child: Chrome reads commands on fd 3, writes replies on fd 4
-            a = fcntl.fcntl(to_chrome_r, fcntl.F_DUPFD, 10)
-            b = fcntl.fcntl(from_chrome_w, fcntl.F_DUPFD, 10)
-            os.dup2(a, 3)
-            os.dup2(b, 4)
-
-        self.process = subprocess.Popen(
-            [
-                executable,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-extensions",
-                "--hide-scrollbars",
-                "--window-size=1100,700",
-                f"--user-data-dir={profile}",
-                "--remote-debugging-pipe",
-                "about:blank",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            close_fds=False,
-            preexec_fn=wire_fds,
-        )
-        os.close(to_chrome_r)
-        os.close(from_chrome_w)
-        self._buffer = b""
-        self._next_id = 0
-        self.events = []
-        self.session = None
-
-    def send(self, method: str, params=None, *, session=True, timeout=20.0):
-        self._next_id += 1
-        message = {"id": self._next_id, "method": method, "params": params or {}}
-        if session and self.session:
-            message["sessionId"] = self.session
-        os.write(self._to_chrome, json.dumps(message).encode() + b"\0")
-        while True:
-            reply = self._read(timeout)
-            if reply.get("id") == self._next_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply.get("result", {})
-            self.events.append(reply)
-
-    def _read(self, timeout: float) -> dict:
-        deadline = time.monotonic() + timeout
-        while b"\0" not in self._buffer:
-            left = deadline - time.monotonic()
-            ready, _, _ = select.select([self._from_chrome], [], [], max(0.0, left))
-            if not ready:
-                raise TimeoutError("Chromium did not answer")
-            chunk = os.read(self._from_chrome, 1 << 16)
-            if not chunk:
-                raise RuntimeError("Chromium closed the DevTools pipe")
-            self._buffer += chunk
-        message, self._buffer = self._buffer.split(b"\0", 1)
-        return json.loads(message)
-
-    def open_page(self, url: str) -> None:
-        targets = self.send("Target.getTargets", session=False)["targetInfos"]
-        page = next(t for t in targets if t["type"] == "page")
-        self.session = self.send("Target.attachToTarget", {"targetId": page["targetId"], "flatten": True})["sessionId"]
-        self.send("Page.enable")
-        # A fixed viewport, whatever the window manager of a headless browser makes of --window-size.
-        self.send("Emulation.setDeviceMetricsOverride", {"width": 1100, "height": 700, "deviceScaleFactor": 1, "mobile": False})
-        self.send("Page.navigate", {"url": url})
-        for _ in range(200):
-            if self.js("document.readyState") == "complete" and self.js("!!document.getElementById('gw-counter')"):
-                return
-            time.sleep(0.05)
-        raise TimeoutError(f"{url} did not load")
-
-    def js(self, expression: str):
-        result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True})
-        if "exceptionDetails" in result:
-            raise RuntimeError(f"{expression}: {result['exceptionDetails']}")
-        return result["result"].get("value")
-
-    def key(self, key: str, code: str, keycode: int, text: str | None = None) -> None:
-        down = {"type": "keyDown", "key": key, "code": code, "windowsVirtualKeyCode": keycode}
-        if text:
-            down["text"] = text
-        self.send("Input.dispatchKeyEvent", down)
-        self.send("Input.dispatchKeyEvent", {"type": "keyUp", "key": key, "code": code, "windowsVirtualKeyCode": keycode})
-
-    def click(self, element_id: str) -> None:
-        x, y = self.js(
-            f"(function(){{var r=document.getElementById({json.dumps(element_id)}).getBoundingClientRect();"
-            f"return [r.left + r.width / 2, r.top + r.height / 2];}})()"
-        )
-        for kind in ("mousePressed", "mouseReleased"):
-            self.send("Input.dispatchMouseEvent", {"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1})
-
-    def screenshot(self) -> bytes:
-        return base64.b64decode(self.send("Page.captureScreenshot", {"format": "png"})["data"])
-
-    def close(self) -> None:
-        try:
-            self.send("Browser.close", session=False, timeout=5)
-        except Exception:  # already gone: the kill below is the fallback either way
-            pass
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        os.close(self._to_chrome)
-        os.close(self._from_chrome)
-
-
-def png_pixels(png: bytes):
-    """(width, height, rows of RGB tuples) of an 8-bit RGB/RGBA PNG, decoded with zlib only."""
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, width = 8, b"", 0
-    while pos < len(png):
-        length, kind = struct.unpack(">I4s", png[pos : pos + 8])
-        body = png[pos + 8 : pos + 8 + length]
-        if kind == b"IHDR":
-            width, height, depth, color = struct.unpack(">IIBB", body[:10])
-            assert depth == 8 and color in (2, 6), (depth, color)
-            channels = 3 if color == 2 else 4
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + length
-    raw = zlib.decompress(idat)
-    stride = width * channels
-    rows, previous = [], bytearray(stride)
-    for y in range(height):
-        start = y * (stride + 1)
-        kind, line = raw[start], bytearray(raw[start + 1 : start + 1 + stride])
-        for i in range(stride):  # undo the PNG row filter
-            a = line[i - channels] if i >= channels else 0
-            b = previous[i]
-            c = previous[i - channels] if i >= channels else 0
-            if kind == 1:
-                line[i] = (line[i] + a) & 255
-            elif kind == 2:
-                line[i] = (line[i] + b) & 255
-            elif kind == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif kind == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append([tuple(line[i : i + 3]) for i in range(0, stride, channels)])
-        previous = line
-    return width, height, rows
+def counter(page) -> str:
+    return page.inner_text("#gw-counter")
 
 
 @needs_dot
-def test_player_in_headless_chromium(tmp_path):
-    executable = find_chromium()
-    if executable is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI is set but Chromium is not installed: the browser test must run in CI (apt-get install chromium)")
-        pytest.skip("Chromium is not installed; the browser test runs in CI")
+def test_player_in_headless_chromium(tmp_path, page):
     out, *_ = neuron()
-    page = animate_backward(out, tmp_path / "player.html", color_by_grad=True)
-    total = len(frames_of(page.read_text(encoding="utf-8"))["frames"]) - 1
+    player = animate_backward(out, tmp_path / "player.html", color_by_grad=True)
+    total = player.frames - 1
+    n = len(topological_order(out))
+    page.goto(player.path.as_uri())
+    highlighted = "Array.from(document.querySelectorAll('g.gw-current')).map(g => g.id)"
+    current = "document.getElementById('gw-graph').getAttribute('data-current')"
+    assert counter(page) == f"Step 0 / {total}"
+    assert page.evaluate(highlighted) == []
+    assert page.locator("text.gw-grad-p").count() == n
 
-    browser = DevTools(executable, tmp_path / "profile")
-    try:
-        browser.open_page(page.resolve().as_uri())
-        counter = "document.getElementById('gw-counter').textContent"
-        current = "document.getElementById('gw-graph').getAttribute('data-current')"
-        highlighted = "Array.from(document.querySelectorAll('g.gw-current')).map(function(g){return g.id})"
-        assert browser.js(counter) == f"Step 0 / {total}"
-        assert browser.js(highlighted) == []
-        assert browser.js("document.querySelectorAll('text.gw-grad-p').length") == len(topological_order(out))
+    seen = []
+    for k in range(1, 4):  # real key presses
+        page.keyboard.press("ArrowRight")
+        assert counter(page) == f"Step {k} / {total}"
+        assert page.evaluate(highlighted) == [page.evaluate(current)]
+        seen.append(page.evaluate(current))
+    assert seen[0] == f"v{n - 1}"  # backprop starts at the output
+    assert len(set(seen)) == 3  # a different node each step
+    page.click("#gw-next")  # a real mouse click
+    assert counter(page) == f"Step 4 / {total}"
+    page.keyboard.press("ArrowLeft")
+    assert counter(page) == f"Step 3 / {total}"
+    assert page.evaluate(current) == seen[2]
+    assert page.locator("g.gw-edge-active").count() >= 2
+    assert page.locator("g.gw-updated").count() >= 1  # the dashed "just updated" outline
+    # The output's gradient is known from step 1 on; some inputs are still pending at step 3.
+    assert page.text_content(f"#v{n - 1} text:last-of-type") == "grad 1"
+    assert page.locator("text.gw-grad-p").count() > 0
 
-        seen = []
-        for k in range(1, 4):  # real key presses
-            browser.key("ArrowRight", "ArrowRight", 39)
-            assert browser.js(counter) == f"Step {k} / {total}"
-            assert browser.js(highlighted) == [browser.js(current)]
-            seen.append(browser.js(current))
-        assert seen[0] == f"v{len(topological_order(out)) - 1}"  # backprop starts at the output
-        assert len(set(seen)) == 3  # a different node each step
-        browser.click("gw-next")  # a real mouse click
-        assert browser.js(counter) == f"Step 4 / {total}"
-        browser.key("ArrowLeft", "ArrowLeft", 37)
-        assert browser.js(counter) == f"Step 3 / {total}"
-        assert browser.js(current) == seen[2]
-        assert browser.js("document.querySelectorAll('g.gw-edge-active').length") >= 2
-        assert "d" in browser.js("document.getElementById('gw-text').textContent")
-        # The output's gradient is known from step 1 on; some inputs are still pending at step 3.
-        assert browser.js("document.querySelector('#v%d text:last-of-type').textContent" % (len(topological_order(out)) - 1)) == "grad 1"
-        assert browser.js("document.querySelectorAll('text.gw-grad-p').length") > 0
+    png = page.screenshot(path=str(tmp_path / "player.png"))
+    colours, orange, pixels = screenshot_colours(png)
+    assert pixels == 1200 * 800
+    assert colours > 50, "screenshot looks blank"
+    assert orange > 100, "the highlighted node/edges are not visible in the screenshot"
 
-        png = browser.screenshot()
-        (tmp_path / "player.png").write_bytes(png)
-        width, height, rows = png_pixels(png)
-        assert (width, height) == (1100, 700)
-        colours = {px for row in rows[::4] for px in row[::4]}
-        assert len(colours) > 50, "screenshot looks blank"
-        orange = sum(1 for row in rows for (r, g, b) in row if r > 220 and 70 < g < 150 and b < 60)
-        assert orange > 100, "the highlighted node/edges are not visible in the screenshot"
+    page.keyboard.press("End")
+    assert counter(page) == f"Step {total} / {total}"
+    assert page.locator("text.gw-grad-p").count() == 0
 
-        browser.key("End", "End", 35)
-        assert browser.js(counter) == f"Step {total} / {total}"
-        assert browser.js("document.querySelectorAll('text.gw-grad-p').length") == 0
-    finally:
-        browser.close()
+
+@needs_dot
+def test_step_links(tmp_path, page):
+    out, *_ = neuron()
+    player = animate_backward(out, tmp_path / "player.html")
+    total = player.frames - 1
+    page.goto(player.path.as_uri() + "#step=3")  # a link to one step opens it
+    assert counter(page) == f"Step 3 / {total}"
+    assert page.inner_text("#gw-text") == frames_of(player)[3]["text"]
+    page.keyboard.press("ArrowRight")  # the address follows the steps
+    assert page.url.endswith("#step=4")
+    page.evaluate("location.hash = '#step=1'")  # and the steps follow the address
+    page.wait_for_function("document.getElementById('gw-counter').textContent.startsWith('Step 1 ')")
+    page.goto(player.path.as_uri() + f"#step={total + 50}")  # out of range: the last frame
+    page.reload()
+    assert counter(page) == f"Step {total} / {total}"
+
+
+@needs_dot
+def test_clicking_a_box_shows_what_it_is(tmp_path, page):
+    x, w = Value(2.0, "x"), Value(-3.0, "w", param=True)
+    p = x * w
+    p.label = "p"
+    out = p.tanh()
+    out.label = "o"
+    player = animate_backward(out, tmp_path / "player.html")
+    page.goto(player.path.as_uri())
+    page.click("#v2")  # p = x * w (order: x, w, p, o)
+    panel = page.inner_text("#gw-node")
+    assert "p (op *)" in panel and "p = x * w" in panel and "data\t-6" in panel
+    assert "dp/dx = -3" in panel and "dp/dw = 2" in panel
+    assert "grad ?" in panel and "pending at step 0" in panel
+    assert page.get_attribute("#gw-graph", "data-selected") == "v2"
+    page.keyboard.press("End")  # the panel follows the frame
+    assert "pending" not in page.inner_text("#gw-node") and "final at step 2" in page.inner_text("#gw-node")
+    page.click("#v0")  # a leaf
+    panel = page.inner_text("#gw-node")
+    assert "x (input)" in panel and "none: a leaf" in panel and "local" not in panel
+
+
+def label_pixels(page) -> float:
+    """The rendered height, in CSS pixels, of the first value box's name."""
+    return page.evaluate("document.querySelector('#v0 text').getBoundingClientRect().height")
+
+
+@needs_dot
+def test_a_big_graph_starts_readable_and_zooms(tmp_path, page):
+    x = Value(0.5, "x")
+    out = x
+    for k in range(25):  # 51 boxes in a long row: far wider than the window
+        out = (out * 1.1 + x).tanh() if k % 2 else out * 0.9 + x
+    player = animate_backward(out, tmp_path / "player.html")
+    page.goto(player.path.as_uri())
+    assert page.evaluate("getComputedStyle(document.getElementById('gw-svg')).maxWidth") == "none"
+    assert label_pixels(page) >= 11  # readable, not squeezed to the window's width
+    page.click("#gw-fit")
+    view_width = page.evaluate("document.getElementById('gw-graph').clientWidth")
+    assert page.evaluate("document.getElementById('gw-svg').getBoundingClientRect().width") <= view_width
+    page.click("#gw-natural")
+    assert page.inner_text("#gw-zoom-level") == "100%"
+    assert label_pixels(page) >= 14  # 12 pt text at natural size
+    page.click("#gw-zoom-in")
+    assert page.inner_text("#gw-zoom-level") == "125%"
+    # Stepping keeps the current node in view, wherever the graph is scrolled.
+    page.keyboard.press("End")
+    view = page.locator("#gw-graph").bounding_box()
+    node = page.locator("g.gw-current").bounding_box()
+    assert view["x"] <= node["x"] and node["x"] + node["width"] <= view["x"] + view["width"]
+    # Dragging pans the graph.
+    before = page.evaluate("document.getElementById('gw-graph').scrollLeft")
+    page.mouse.move(view["x"] + 900, view["y"] + 100)
+    page.mouse.down()
+    page.mouse.move(view["x"] + 600, view["y"] + 100, steps=5)
+    page.mouse.up()
+    assert page.evaluate("document.getElementById('gw-graph').scrollLeft") == before + 300
+
+
+@needs_dot
+def test_the_player_works_inline_in_a_notebook_cell(page):
+    out, *_ = neuron()
+    player = animate_backward(out)
+    page.set_content("<h2>a notebook cell</h2>" + player._repr_html_())
+    frame = page.frame_locator("iframe")
+    frame.locator("#gw-counter").wait_for()
+    assert frame.locator("#gw-counter").inner_text() == f"Step 0 / {player.frames - 1}"
+    frame.locator("#gw-next").click()  # in a sandbox the address cannot change: stepping still works
+    assert frame.locator("#gw-counter").inner_text() == f"Step 1 / {player.frames - 1}"
+
+
+@needs_dot
+def test_an_mlp_loss_in_the_middle_of_backprop_at_1200_px(tmp_path, page):
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [4, 1], seed=0)
+    loss = nn.mse_loss([model([0.5, -1.0])], [1.0])
+    player = animate_backward(loss, tmp_path / "mlp.html")
+    middle = (player.frames - 1) // 2
+    page.goto(player.path.as_uri() + f"#step={middle}")
+    assert counter(page) == f"Step {middle} / {player.frames - 1}"
+    assert label_pixels(page) >= 11
+    # The step being shown is on screen, highlighted.
+    current = page.locator("g.gw-current")
+    assert current.count() == 1
+    box, view = current.bounding_box(), page.locator("#gw-graph").bounding_box()
+    assert view["x"] <= box["x"] and box["x"] + box["width"] <= view["x"] + view["width"]
+    assert view["y"] <= box["y"] and box["y"] + box["height"] <= view["y"] + view["height"]
+    png = page.screenshot(path=str(tmp_path / "player_mid.png"))
+    colours, orange, _ = screenshot_colours(png)
+    assert colours > 50 and orange > 100
     if os.environ.get("GRADWALK_KEEP_SCREENSHOT"):
-        shutil.copy(tmp_path / "player.png", os.environ["GRADWALK_KEEP_SCREENSHOT"])
+        shutil.copy(tmp_path / "player_mid.png", os.environ["GRADWALK_KEEP_SCREENSHOT"])

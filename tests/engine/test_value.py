@@ -130,7 +130,9 @@ def test_python_sum_and_engine_sum_values_agree():
     fused = sum_values(xs + [10])
     assert total.data == 15.0
     assert fused.data == 25.0
-    assert fused.parents == tuple(xs)
+    # A plain number becomes a constant leaf, labelled with its value, so drawings show it.
+    assert fused.parents[:5] == tuple(xs)
+    assert (fused.parents[5].data, fused.parents[5].label, fused.parents[5].parents) == (10.0, "10", ())
     fused.backward()
     assert [x.grad for x in xs] == [1.0] * 5
 
@@ -142,7 +144,9 @@ def test_dot_value_gradients_and_constant_inputs():
     out = dot(w, x, b)
     assert out.op == "dot"
     assert out.data == pytest.approx(0.5 * 3 - 2 * 4 + 0.25)
-    assert out.parents == (w[0], x[0], w[1], b)
+    four = out.parents[3]  # the plain number 4.0 became a constant leaf, so a drawing shows it
+    assert out.parents == (w[0], x[0], w[1], four, b)
+    assert (four.data, four.label, four.parents) == (4.0, "4", ())
     out.backward()
     assert [w[0].grad, x[0].grad, w[1].grad, b.grad] == [3.0, 0.5, 4.0, 1.0]
     assert gradcheck(lambda w0, w1, x0, b: dot([w0, w1], [x0, 4.0], b), 0.5, -2.0, 3.0, 0.25)
@@ -153,10 +157,14 @@ def test_dot_refuses_length_mismatch():
         dot([Value(1.0)], [1.0, 2.0])
 
 
-def test_functional_forms_accept_numbers():
-    assert engine.tanh(0.0).data == 0.0
+def test_functional_forms_are_math_on_numbers_and_nodes_on_values():
+    # One function per op: plain math on numbers, a graph node on Values.
+    assert engine.tanh(0.0) == 0.0 and isinstance(engine.tanh(0.0), float)
     assert engine.exp(Value(0.0)).data == 1.0
-    assert engine.log(1).op == "log"
+    assert engine.log(Value(1)).op == "log"
+    assert engine.sin(1.0) == math.sin(1.0)
+    with pytest.raises(ValueError, match="log needs x > 0"):
+        engine.log(-1.0)
 
 
 # -- stability: no exception and no NaN for any finite input -----------------------------------------

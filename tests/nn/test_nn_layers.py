@@ -7,7 +7,7 @@ import statistics
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from engine import Value, topological_order
+from engine import Value, name_scope, topological_order
 from nn import MLP, Layer, Neuron
 
 
@@ -28,7 +28,7 @@ def test_parameter_names_and_order():
     assert len(names) == len(set(names)) == 13
     params = model.parameters()
     assert all(p.param for p in params)
-    assert [p.label for p in params[:3]] == ["w0", "w1", "b"]
+    assert [p.label for p in params[:3]] == ["L0.n0.w0", "L0.n0.w1", "L0.n0.b"]
     # parameters() is the same objects in the same order, every time
     assert [id(p) for p in params] == [id(p) for _, p in model.named_parameters()]
 
@@ -68,13 +68,13 @@ def test_seed_and_rng_together_refused():
 def test_uniform_init_bounds():
     params = MLP(3, [20, 20], seed=0).parameters()
     assert all(-1.0 <= p.data <= 1.0 for p in params)
-    assert any(p.data != 0.0 for p in params if p.label == "b")
+    assert any(p.data != 0.0 for p in params if p.label.endswith("b"))
 
 
 def test_he_init_statistics_and_zero_bias():
     layer = Layer(50, 200, init="he", seed=1)
-    weights = [p.data for p in layer.parameters() if p.label != "b"]
-    assert all(p.data == 0.0 for p in layer.parameters() if p.label == "b")
+    weights = [p.data for p in layer.parameters() if not p.label.endswith("b")]
+    assert all(p.data == 0.0 for p in layer.parameters() if p.label.endswith("b"))
     assert abs(statistics.fmean(weights)) < 0.02
     assert statistics.pstdev(weights) == pytest.approx(math.sqrt(2 / 50), rel=0.05)
 
@@ -83,10 +83,10 @@ def test_he_init_statistics_and_zero_bias():
 def test_xavier_init_bounds(init):
     layer = Layer(10, 30, init=init, seed=2)
     bound = math.sqrt(6 / 40)
-    weights = [p.data for p in layer.parameters() if p.label != "b"]
+    weights = [p.data for p in layer.parameters() if not p.label.endswith("b")]
     assert all(-bound <= w <= bound for w in weights)
     assert max(abs(w) for w in weights) > 0.9 * bound  # actually uses the whole range
-    assert all(p.data == 0.0 for p in layer.parameters() if p.label == "b")
+    assert all(p.data == 0.0 for p in layer.parameters() if p.label.endswith("b"))
 
 
 def _set(neuron, weights, bias):
@@ -179,7 +179,8 @@ def test_unfused_builds_elementary_nodes():
     ops_fused = [v.op for v in topological_order(n_fused(x)) if v.op]
     ops_chain = [v.op for v in topological_order(n_chain(x)) if v.op]
     assert ops_fused == ["dot"]
-    assert sorted(ops_chain) == ["*1", "*2", "*3", "+", "+", "+"]
+    # the plain-number inputs are leaves x0, x1, x2 (not folded in as constants): each term is w * x
+    assert sorted(ops_chain) == ["*", "*", "*", "+", "+", "+"]
 
 
 def test_nodes_carry_scope_matching_parameter_names():
@@ -202,3 +203,82 @@ def test_repr_and_architecture():
     assert "MLP(2, [4, 1]" in repr(model)
     assert model.architecture() == {"type": "MLP", "nin": 2, "nouts": [4, 1], "activation": "tanh",
                                     "output_activation": "sigmoid"}
+
+
+# -- labels, input leaves, and the layer's one-loop forward ------------------------------------------
+
+def test_parameter_labels_are_unique_and_match_the_names():
+    model = MLP(2, [16, 16, 1], seed=0)
+    labels = [p.label for p in model.parameters()]
+    assert len(labels) == len(set(labels)) == 337
+    named = dict(model.named_parameters())
+    assert named["layers.1.neurons.3.w.2"].label == "L1.n3.w2"
+    assert named["layers.2.neurons.0.b"].label == "L2.n0.b"
+    assert [p.label for p in Layer(2, 2, seed=0).parameters()] == ["n0.w0", "n0.w1", "n0.b", "n1.w0", "n1.w1", "n1.b"]
+    assert [p.label for p in Neuron(2, seed=0).parameters()] == ["w0", "w1", "b"]
+
+
+@pytest.mark.parametrize("make", [lambda: Neuron(2, "tanh", seed=1), lambda: Layer(2, 3, "tanh", seed=1),
+                                  lambda: MLP(2, [3, 1], activation="tanh", seed=1),
+                                  lambda: MLP(2, [3, 1], activation="tanh", fused=False, seed=1)])
+def test_plain_number_inputs_become_labelled_leaves(make):
+    model = make()
+    out = model([0.5, -1.0])
+    root = out if isinstance(out, Value) else out[0]
+    leaves = [v for v in topological_order(root) if not v.parents and not v.param]
+    assert sorted(v.label for v in leaves) == ["x0", "x1"]
+    assert sorted(v.data for v in leaves) == [-1.0, 0.5]
+    root.backward()
+    # the same gradients as inputs given as Values by the caller
+    x = [Value(0.5), Value(-1.0)]
+    again = model(x)
+    (again if isinstance(again, Value) else again[0]).backward()
+    assert sorted(v.grad for v in leaves) == sorted(v.grad for v in x)
+    assert all(v.grad != 0.0 for v in x)
+
+
+def test_value_inputs_pass_through_unchanged():
+    x = [Value(0.3, "mine"), 2.0]
+    out = Neuron(2, "linear", seed=0)(x)
+    parents = out.parents
+    assert x[0] in parents and x[0].label == "mine"
+    assert [p.label for p in parents if not p.param] == ["mine", "x1"]
+
+
+def _nodes(root):
+    return [(v.op, v.data, v.scope, v.label) for v in topological_order(root)]
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "linear"])
+def test_layer_builds_what_calling_each_neuron_builds(activation):
+    # A fused Layer makes its neurons' nodes in one loop; they must be the nodes (values, ops,
+    # scopes) that calling each neuron as a module makes.
+    layer = Layer(3, 4, activation, seed=2)
+    x = [Value(0.2, "x0"), Value(-0.4, "x1"), Value(0.9, "x2")]
+    with name_scope("net"):
+        fast = layer(x)
+        with name_scope("again"):
+            slow = [neuron(x) for neuron in layer.neurons]
+    assert len(fast) == 4
+    for j, (a, b) in enumerate(zip(fast, slow)):
+        assert a.scope == f"net.neurons.{j}" and b.scope == f"net.again.neurons.{j}"
+        assert [(op, d, lab) for op, d, _, lab in _nodes(a)] == [(op, d, lab) for op, d, _, lab in _nodes(b)]
+        assert {s for op, _, s, _ in _nodes(a) if op} == {f"net.neurons.{j}"}
+    standalone = Layer(2, 2, seed=0)([1.0, 2.0])
+    assert [o.scope for o in standalone] == ["neurons.0", "neurons.1"]
+
+
+def test_bad_inputs_name_the_model_and_what_it_expects():
+    model = MLP(2, [3, 1], seed=0)
+    with pytest.raises(TypeError, match=r"MLP\(2, \[3, 1\].* takes a list of 2 inputs \(numbers or Values\), not str 'ab'"):
+        model("ab")
+    with pytest.raises(TypeError, match=r"but input 1 is str 'a'"):
+        model([1.0, "a"])
+    with pytest.raises(TypeError, match=r"input 0 is bool True"):
+        model([True, 1.0])
+    with pytest.raises(TypeError, match=r"not NoneType None"):
+        model(None)
+    with pytest.raises(ValueError, match=r"MLP\(2, \[3, 1\].*: input 0 is NaN"):
+        model([math.nan, 1.0])
+    with pytest.raises(ValueError, match=r"Layer\(2, 3.* expects 2 inputs, got 1"):
+        model.layers[0]([1.0])

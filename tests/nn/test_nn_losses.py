@@ -12,6 +12,7 @@ from nn import (
     hinge_loss,
     l2_penalty,
     mse_loss,
+    softmax,
 )
 
 
@@ -191,3 +192,39 @@ def test_bad_reduction_and_target_types():
         mse_loss([Value(1.0)], ["1"])
     with pytest.raises(ValueError, match="finite"):
         mse_loss([Value(1.0)], [math.nan])
+
+
+# -- softmax ------------------------------------------------------------------------------------------
+
+def test_softmax_worked_numbers_and_gradients():
+    z = _vals(1.0, 2.0, 3.0)
+    probs = softmax(z)
+    assert [p.data for p in probs] == pytest.approx([0.09003057317038046, 0.24472847105479764,
+                                                     0.6652409557748219], rel=1e-12)
+    assert sum(p.data for p in probs) == pytest.approx(1.0, abs=1e-15)
+    # d s_2 / d z_j = s_2 (delta_2j - s_j)
+    probs[2].backward()
+    s = [p.data for p in probs]
+    assert [v.grad for v in z] == pytest.approx([-s[2] * s[0], -s[2] * s[1], s[2] * (1 - s[2])], rel=1e-12)
+
+
+def test_softmax_is_what_cross_entropy_scores():
+    z = [0.5, -1.0, 2.0]
+    for c in range(3):
+        assert -math.log(softmax(z)[c].data) == pytest.approx(cross_entropy(z, c).data, rel=1e-12)
+
+
+def test_gradcheck_softmax():
+    assert gradcheck(lambda a, b, c: softmax([a, b, c])[0] * 2.0 + softmax([a, b, c])[2], 0.3, -1.2, 0.8)
+
+
+def test_softmax_stable_and_checked():
+    probs = softmax([1000.0, -1000.0, 1000.0])
+    assert [p.data for p in probs] == [0.5, 0.0, 0.5]
+    assert softmax([Value(7.0)])[0].data == 1.0
+    with pytest.raises(ValueError, match="non-empty list"):
+        softmax([])
+    with pytest.raises(ValueError, match="non-empty list"):
+        softmax(Value(1.0))
+    with pytest.raises(ValueError, match="softmax logit"):
+        softmax([1.0, "a"])

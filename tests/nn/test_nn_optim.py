@@ -144,3 +144,10 @@ def test_duplicate_parameter_updated_once():
 def test_zero_eps_is_refused(make):
     with pytest.raises(ValueError, match="eps must be > 0"):
         make([Value(1.0)])
+
+
+@pytest.mark.parametrize("momentum", [1.0, 1.5, 100])
+def test_momentum_must_be_below_one(momentum):
+    with pytest.raises(ValueError, match=rf"momentum must be in \[0, 1\), got {momentum!r}"):
+        SGD([Value(1.0)], lr=0.1, momentum=momentum)
+    assert SGD([Value(1.0)], lr=0.1, momentum=0.99).momentum == 0.99

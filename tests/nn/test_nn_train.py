@@ -22,10 +22,14 @@ from nn import (
     TrainingDivergedError,
     accuracy,
     fit,
+    hinge_loss,
+    l2_penalty,
     make_blobs,
     make_moons,
     make_xor,
     predict,
+    predict_proba,
+    train_step,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +57,10 @@ def test_noisy_xor_with_logits_and_adam():
     assert accuracy(model, X, y) == 1.0
 
 
-def _moons_run():
+@pytest.fixture(scope="module")
+def moons_run():
+    # The reference benchmark, trained once for every test that needs it: MLP(2, [16, 16, 1]),
+    # hinge + 1e-4 L2, 100 SGD steps, lr 1.0 -> 0.1.
     X, y = make_moons(100, noise=0.1, seed=0)
     model = MLP(2, [16, 16, 1], seed=0)
     optimizer = SGD(model.parameters(), lr=lambda t: 1.0 - 0.9 * t / 100)
@@ -62,15 +69,82 @@ def _moons_run():
     return model, X, y, history, time.perf_counter() - start
 
 
-def test_moons_reach_full_accuracy():
-    # The reference benchmark: MLP(2, [16, 16, 1]), hinge + 1e-4 L2, 100 SGD steps, lr 1.0 -> 0.1.
-    model, X, y, history, seconds = _moons_run()
+@pytest.mark.slow
+def test_moons_reach_full_accuracy(moons_run):
+    model, X, y, history, seconds = moons_run
     assert history.steps == 100 and history.epochs == 100
     assert _first_perfect_epoch(history) is not None
     assert accuracy(model, X, y) == 1.0
     assert history.loss[-1] < 0.1 * history.loss[0]
     print(f"\nmoons: first 100% at step {_first_perfect_epoch(history)}, final loss {history.loss[-1]:.6f}, "
           f"{seconds:.2f} s")
+
+
+@pytest.mark.slow
+def test_trained_moons_probabilities_agree_with_predictions(moons_run):
+    model, X, y, *_ = moons_run
+    rows = predict_proba(model, X)
+    assert all(len(row) == 2 and abs(sum(row) - 1.0) < 1e-12 for row in rows)
+    assert [row.index(max(row)) for row in rows] == predict(model, X) == y
+
+
+# -- train_step: the loop body -------------------------------------------------------------------------
+
+def _by_hand(model, X, y, loss, optimizer):
+    outputs = [model(x) for x in X]
+    total = loss(outputs, y)
+    optimizer.zero_grad()
+    total.backward()
+    optimizer.step()
+    return total.data
+
+
+def test_train_step_is_the_five_lines_of_the_pytorch_loop():
+    X, y = make_moons(12, noise=0.1, seed=4)
+    signed = [2 * t - 1 for t in y]
+    a, b = MLP(2, [5, 1], seed=3), MLP(2, [5, 1], seed=3)
+    opt_a, opt_b = SGD(a.parameters(), lr=0.3, momentum=0.5), SGD(b.parameters(), lr=0.3, momentum=0.5)
+    for _ in range(3):
+        got = train_step(a, X, y, "hinge", opt_a)  # the name converts 0/1 labels to -1/+1
+        want = _by_hand(b, X, signed, hinge_loss, opt_b)
+        assert got == want
+        assert a.state_dict() == b.state_dict()
+
+
+def test_fit_is_train_step_over_batches():
+    X, y = make_moons(20, noise=0.1, seed=2)
+    a, b = MLP(2, [4, 1], seed=1), MLP(2, [4, 1], seed=1)
+    history = fit(a, X, y, loss="hinge", optimizer=SGD(a.parameters(), lr=0.2), epochs=2, l2=1e-3, progress=False)
+    params = b.parameters()
+    opt = SGD(params, lr=0.2)
+    signed = [2 * t - 1 for t in y]
+    losses = [train_step(b, X, signed, lambda o, t: hinge_loss(o, t) + l2_penalty(params, 1e-3), opt)
+              for _ in range(2)]
+    assert history.loss == losses
+    assert a.state_dict() == b.state_dict()
+
+
+def test_train_step_refuses_a_non_finite_loss_before_any_update():
+    model = MLP(2, [3, 1], seed=0)
+    before = model.state_dict()
+    with pytest.raises(TrainingDivergedError, match="loss is inf; no parameter was updated"):
+        train_step(model, [[1.0, 2.0]], [0.0], lambda o, t: o[0] * 0 + math.inf, SGD(model.parameters(), lr=0.1))
+    assert model.state_dict() == before
+
+
+def test_fit_refuses_an_optimizer_of_another_model():
+    X, y = make_moons(10, seed=0)
+    model, other = MLP(2, [3, 1], seed=0), MLP(2, [3, 1], seed=1)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"holds none of the parameters of MLP\(2, \[3, 1\].*SGD\(model.parameters\(\)"):
+        fit(model, X, y, optimizer=SGD(other.parameters(), lr=0.1), epochs=1, progress=False)
+    assert model.state_dict() == before and other.state_dict() == MLP(2, [3, 1], seed=1).state_dict()
+    # training only some parameters (here the output layer) is fine
+    head = model.layers[-1].parameters()
+    fit(model, X, y, optimizer=SGD(head, lr=0.1), epochs=1, progress=False)
+    after = model.state_dict()
+    assert all(after[k] == v for k, v in before.items() if k.startswith("layers.0"))
+    assert any(after[k] != v for k, v in before.items() if k.startswith("layers.1"))
 
 
 def test_minibatches_and_history():

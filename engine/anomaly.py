@@ -1,0 +1,116 @@
+"""`detect_anomaly()`: find where a NaN or an infinity is born, as PyTorch's `detect_anomaly` does.
+
+Inside the block every new node checks its result, and every backward pass checks each
+chain-rule product. The first infinity made from finite numbers, or NaN, raises at once, naming
+the op, its inputs and the line of your code that created the node.
+
+Outside the block nothing is checked and nothing costs anything: entering swaps the engine's
+node factory and NaN refusal for checking versions, and leaving puts the originals back.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import weakref
+from contextlib import contextmanager
+
+from engine import modes, op as _op
+from engine.graph import node_names, topological_order
+
+_ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
+_created_at: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+class AnomalyError(FloatingPointError):
+    """A NaN or an infinity was born inside `detect_anomaly()`; the message says where."""
+
+
+def _user_line() -> str:
+    """`file:line in function: source` of the innermost frame outside the engine package."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _ENGINE_DIR:
+        frame = frame.f_back
+    if frame is None:
+        return "(unknown)"
+    import linecache
+
+    source = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    return f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}: {source}"
+
+
+def _inputs(parents) -> str:
+    return ", ".join(f"{p.label or 'a node'}={p.data!r}" for p in parents) or "no Value inputs"
+
+
+@contextmanager
+def detect_anomaly():
+    """Raise `AnomalyError` where a NaN or inf is born, in the forward or the backward pass.
+
+        >>> from engine import Value
+        >>> with detect_anomaly():
+        ...     y = Value(1000.0, "x").exp()
+        Traceback (most recent call last):
+        ...
+        engine.anomaly.AnomalyError: exp overflows for x=1000.0 (largest finite input is about 709.78)...
+    """
+    original_node, original_refuse = _op.make_node, _op.refuse_nan
+
+    def checked_node(data, parents, op, local_grad):
+        node = original_node(data, parents, op, local_grad)
+        if math.isinf(data) and all(math.isfinite(p.data) for p in parents):
+            raise AnomalyError(f"{op} made an infinity ({data!r}) from finite inputs ({_inputs(parents)}), "
+                               f"at {_user_line()}")
+        _created_at[node] = _user_line()
+        return node
+
+    def checked_refuse(op, operands):
+        try:
+            original_refuse(op, operands)
+        except ValueError as error:
+            raise AnomalyError(f"{error}; at {_user_line()}") from None
+
+    previous = modes.anomaly
+    _op.make_node, _op.refuse_nan, modes.anomaly = checked_node, checked_refuse, True
+    try:
+        yield
+    except (OverflowError, ValueError, ZeroDivisionError) as error:
+        if isinstance(error, AnomalyError):
+            raise
+        raise AnomalyError(f"{error}; at {_user_line_of(error)}") from error
+    finally:
+        _op.make_node, _op.refuse_nan, modes.anomaly = original_node, original_refuse, previous
+
+
+def _user_line_of(error: BaseException) -> str:
+    """The innermost traceback frame outside the engine: the line that made the bad op."""
+    tb, found = error.__traceback__, "(unknown)"
+    while tb is not None:
+        filename = os.path.abspath(tb.tb_frame.f_code.co_filename)
+        if os.path.dirname(filename) != _ENGINE_DIR and "contextlib" not in filename:
+            import linecache
+
+            source = linecache.getline(filename, tb.tb_lineno).strip()
+            found = f"{filename}:{tb.tb_lineno} in {tb.tb_frame.f_code.co_name}: {source}"
+        tb = tb.tb_next
+    return found
+
+
+def check_backward(root) -> None:
+    """After a backward pass in anomaly mode: the first chain-rule product (local derivative x
+    upstream gradient) that is NaN or infinite while the upstream gradient is finite."""
+    order = topological_order(root)
+    names = node_names(order)
+    for node in reversed(order):
+        upstream = node.grad
+        if not node.parents or upstream == 0.0 or not math.isfinite(upstream):
+            continue
+        for parent, local in zip(node.parents, node.local_grad()):
+            product = local * upstream
+            if not math.isfinite(product):
+                site = _created_at.get(node, "a line outside detect_anomaly()")
+                raise AnomalyError(
+                    f"backward: {node.op} node {names[id(node)]} (inputs {_inputs(node.parents)}) has local "
+                    f"derivative {local!r} with respect to {names[id(parent)]}; times the upstream gradient "
+                    f"{upstream!r} that is {product!r}. The node was created at {site}")

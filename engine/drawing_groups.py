@@ -1,0 +1,80 @@
+"""Grouping a drawing's boxes by `Value.scope`, for `cluster=` and `collapse=`.
+
+Networks built with `nn` stamp every node with the `name_scope` it was made in, such as
+`layers.1.neurons.3`. A *level* picks how much of that path forms a group:
+
+* `"neuron"`: the path up to the neuron (`layers.1.neurons.3`);
+* `"layer"`: the path up to the layer (`layers.1`);
+* an int depth d: the first d parts of the path (`layers.1.neurons.3` at depth 2 -> `layers.1`).
+
+    >>> group_key("layers.1.neurons.3", "layer"), group_key("layers.1.neurons.3", 3)
+    ('layers.1', 'layers.1.neurons')
+"""
+
+from __future__ import annotations
+
+__all__ = ["check_level", "cluster_path", "group_key", "keys_with_adoption", "natural_order"]
+
+
+def check_level(option: str, level) -> None:
+    """Refuse anything but None, 'neuron', 'layer' or a depth >= 1, naming the option."""
+    if level is None or level in ("neuron", "layer"):
+        return
+    if isinstance(level, int) and not isinstance(level, bool) and level >= 1:
+        return
+    raise ValueError(f"{option} must be None, 'neuron', 'layer' or a depth >= 1, got {level!r}")
+
+
+def _scope_prefix(scope: str, keyword: str):
+    """`scope` cut just after the part following `keyword`: ('a.layers.1.neurons.3', 'layers')
+    -> 'a.layers.1'. None when the scope has no such part."""
+    parts = scope.split(".")
+    for i, part in enumerate(parts[:-1]):
+        if part == keyword:
+            return ".".join(parts[: i + 2])
+    return None
+
+
+def group_key(scope, level):
+    """The group a scope falls into at `level` ('neuron', 'layer' or a depth), or None."""
+    if not scope:
+        return None
+    if level == "neuron":
+        return _scope_prefix(scope, "neurons")
+    if level == "layer":
+        return _scope_prefix(scope, "layers")
+    return ".".join(scope.split(".")[:level])
+
+
+def cluster_path(scope, level) -> tuple:
+    """The nested clusters (outermost first) a scope is drawn in: at level 'neuron' a neuron's
+    cluster sits inside its layer's. () means the top level."""
+    key = group_key(scope, level)
+    if key is None:
+        return ()
+    if level == "neuron":
+        layer = _scope_prefix(key, "layers")
+        return (layer, key) if layer and layer != key else (key,)
+    return (key,)
+
+
+def natural_order(key: str) -> tuple:
+    """A sort key that puts `neurons.2` before `neurons.10`, as a reader counts."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part) for part in key.split("."))
+
+
+def keys_with_adoption(order, index, key_of) -> list:
+    """`key_of(node.scope)` for every node in `order`. A leaf without a key takes its users' key
+    when all of them share one, so parameters created outside any scope join the neuron that
+    uses them. `index` maps id(node) to its position in `order`."""
+    keys = [key_of(node.scope) for node in order]
+    users: list[list[int]] = [[] for _ in order]
+    for k, node in enumerate(order):
+        for parent in node.parents:
+            users[index[id(parent)]].append(k)
+    for k, node in enumerate(order):
+        if keys[k] is None and not node.parents and users[k]:
+            first = keys[users[k][0]]
+            if first is not None and all(keys[u] == first for u in users[k]):
+                keys[k] = first
+    return keys

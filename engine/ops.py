@@ -1,0 +1,225 @@
+"""Every op gradwalk knows, each defined once: its forward value and its local derivative, side by side.
+
+Read a row as "the op, what it computes, and how it changes when its input changes". `out` is the
+op's own result, which several derivatives reuse (d tanh = 1 - tanh^2). A derivative is written
+with arithmetic and ops only, so the same expression serves floats (ordinary backward) and Values
+(higher-order gradients); the `_`-helpers below are that kind of expression too.
+
+`define_op` (in engine.op) turns each row into a Value method or operator, an `engine` function,
+a function of the CLI's formula language and an op of the test strategies; add your own the same way.
+"""
+
+from __future__ import annotations
+
+import math
+
+from engine.op import add, define_op, mul, neg, registry, sub
+from engine.value import Value
+
+# -- small helpers the rows use (each works on floats, Values and numpy arrays) ---------------------
+
+
+def _numpy():
+    import numpy
+
+    return numpy
+
+
+def _is_array(x) -> bool:
+    return type(x).__module__ == "numpy"
+
+
+def _step(x):
+    """1 where x > 0, else 0: relu's slope. A constant, so its own derivative is 0."""
+    if isinstance(x, Value):
+        x = x.data
+    if _is_array(x):
+        return (x > 0).astype(float)
+    return 1.0 if x > 0.0 else 0.0
+
+
+def _sign(x):
+    """-1, 0 or 1: abs's slope (0 at the kink, as in PyTorch)."""
+    if isinstance(x, Value):
+        x = x.data
+    if _is_array(x):
+        return _numpy().sign(x)
+    return 1.0 if x > 0.0 else (-1.0 if x < 0.0 else 0.0)
+
+
+def _power_slope(x, n):
+    """d/dx x**n = n x**(n-1), right wherever that is a finite float, and +-inf (never NaN) where
+    it is infinite. (Computing it as n * out / x underflows for tiny x and overflows for huge x.)"""
+    if isinstance(x, Value) or isinstance(n, Value) or _is_array(x) or _is_array(n):
+        return n * x ** (n - 1.0)
+    if n == 0.0:
+        return 0.0
+    if x == 0.0:  # x**(n-1) at 0: 0 for n > 1, 1 for n = 1, infinite for n < 1
+        return 0.0 if n > 1.0 else (1.0 if n == 1.0 else math.copysign(math.inf, n))
+    try:
+        return n * x ** (n - 1.0)
+    except OverflowError:  # |x**(n-1)| is past the largest float; its sign is x's for odd n-1
+        odd = (n - 1.0).is_integer() and (n - 1.0) % 2 == 1.0
+        return math.copysign(math.inf, n) * (-1.0 if x < 0.0 and odd else 1.0)
+
+
+def _log_base(x, y, out):
+    """d/dy x**y = x**y ln x; 0 where x = 0 (0**y is 0 for every y > 0, as in PyTorch)."""
+    if isinstance(x, (int, float)):
+        if x == 0.0:
+            return 0.0
+        if x < 0.0:
+            raise ValueError(f"x ** y with a Value exponent needs x > 0 (a positive base: d/dy = x**y * log x), "
+                             f"got x={x!r}")
+    return out * log(x)
+
+
+def _sqrt_slope(out):
+    """1/(2 sqrt x): infinite at 0, as in PyTorch, never a ZeroDivisionError or NaN."""
+    if isinstance(out, (int, float)) and out == 0.0:
+        return math.inf
+    return 0.5 / out
+
+
+# -- forward functions that check their domain (the error names the op and the value) ---------------
+
+
+def _log(x):
+    if x <= 0.0:
+        raise ValueError(f"log needs x > 0, got x={x!r}")
+    return math.log(x)
+
+
+def _sqrt(x):
+    if x < 0.0:
+        raise ValueError(f"sqrt needs x >= 0, got x={x!r}")
+    return math.sqrt(x)
+
+
+def _exp(x):
+    try:
+        return math.exp(x)
+    except OverflowError:
+        raise OverflowError(f"exp overflows for x={x!r} (largest finite input is about 709.78)") from None
+
+
+def _periodic(name, f):
+    def forward(x):
+        if math.isinf(x):
+            raise ValueError(f"{name} needs a finite x, got x={x!r}")
+        return f(x)
+
+    return forward
+
+
+def _sigmoid(x):
+    # Only ever exponentiate a non-positive number, so no input overflows.
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _softplus(x):
+    # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): the exponent is never positive, so no overflow.
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _div(a, b):
+    if b == 0.0:
+        raise ZeroDivisionError(f"division by zero: {a!r} / 0")
+    return a / b
+
+
+def _pow(x, y):
+    if x == 0.0 and y < 0.0:
+        raise ZeroDivisionError(f"0 cannot be raised to a negative power ({y!r})")
+    if x < 0.0 and not float(y).is_integer():
+        raise ValueError(f"x ** {y!r} is not real for x={x!r} (x must be >= 0 for a fractional power)")
+    try:
+        return x**y
+    except OverflowError:
+        raise OverflowError(f"** overflows for x={x!r}, exponent {y!r}") from None
+
+
+def _dot(xs):
+    # Operands are w0, x0, w1, x1, ... and an optional bias last; terms are added in that order,
+    # the same order a chain of `*` and `+` nodes adds them.
+    total = 0.0
+    for i in range(0, len(xs) - 1, 2):
+        total += xs[i] * xs[i + 1]
+    return total + xs[-1] if len(xs) % 2 else total
+
+
+def _dot_slopes(xs, out):
+    # d/dw_i = x_i and d/dx_i = w_i: swap each pair; the bias's slope is 1.
+    slopes = list(xs)
+    slopes[0:len(xs) - 1:2], slopes[1::2] = xs[1::2], xs[0:len(xs) - 1:2]
+    if len(xs) % 2:
+        slopes[-1] = 1.0
+    return tuple(slopes)
+
+
+def _sum(xs):
+    total = 0.0
+    for x in xs:
+        total += x
+    return total
+
+
+def _np(name):
+    """numpy's function `name`, looked up when a traced graph is replayed (numpy is optional)."""
+    return lambda *xs: getattr(_numpy(), name)(*xs)
+
+
+# -- the table --------------------------------------------------------------------------------------
+#          name        forward        local derivative(s)                            array forward
+
+add = define_op("+", add, (1.0, 1.0), commutative=True, array_forward=_np("add"),
+                formula="1", doc="a + b; d/da = 1, d/db = 1.")
+sub = define_op("-", sub, (1.0, -1.0), array_forward=_np("subtract"),
+                formula="1, -1", doc="a - b; d/da = 1, d/db = -1.")
+mul = define_op("*", mul, (lambda a, b, out: b, lambda a, b, out: a), linear_in=(0, 1), commutative=True,
+                array_forward=_np("multiply"), formula="b, a", doc="a * b; d/da = b, d/db = a.")
+div = define_op("/", _div, (lambda a, b, out: 1.0 / b, lambda a, b, out: -out / b), linear_in=(0,),
+                array_forward=_np("divide"), formula="1/b, -a/b**2",
+                doc="a / b, b != 0; d/da = 1/b, d/db = -a/b**2 (computed as -out/b: b*b underflows).")
+power = define_op("**", _pow, (lambda x, y, out: _power_slope(x, y), _log_base), array_forward=_np("power"),
+                  formula="y*x**(y-1), x**y*log(x)",
+                  doc="x ** y; d/dx = y x**(y-1), d/dy = x**y log x (so a Value exponent needs x > 0).")
+negate = define_op("neg", neg, -1.0, array_forward=_np("negative"), formula="-1", method="__neg__",
+                   doc="-x; slope -1.")
+
+exp = define_op("exp", _exp, lambda x, out: out, array_forward=_np("exp"), formula="exp(x)",
+                doc="e^x; slope e^x. OverflowError past x ~ 709.78.")
+log = define_op("log", _log, lambda x, out: 1.0 / x, array_forward=_np("log"), formula="1/x",
+                doc="Natural log, for x > 0; slope 1/x.")
+sqrt = define_op("sqrt", _sqrt, lambda x, out: _sqrt_slope(out), array_forward=_np("sqrt"), formula="1/(2*sqrt(x))",
+                 doc="Square root, for x >= 0; slope 1/(2 sqrt x), infinite at 0 (never NaN).")
+tanh = define_op("tanh", math.tanh, lambda x, out: 1.0 - out * out, array_forward=_np("tanh"),
+                 formula="1 - tanh(x)**2", doc="Hyperbolic tangent; slope 1 - tanh(x)^2.")
+sigmoid = define_op("sigmoid", _sigmoid, lambda x, out: out * (1.0 - out),
+                    array_forward=lambda x: 0.5 * (1.0 + _numpy().tanh(0.5 * x)), formula="s*(1 - s)",
+                    doc="Logistic 1/(1 + e^-x), stable for every finite x; slope s(1 - s).")
+relu = define_op("relu", lambda x: x if x > 0.0 else 0.0, lambda x, out: _step(x),
+                 array_forward=lambda x: _numpy().maximum(x, 0.0), formula="1 if x > 0 else 0", kinks=(0.0,),
+                 doc="max(x, 0); slope 1 for x > 0, else 0 (0 at the kink too, as in PyTorch).")
+absolute = define_op("abs", abs, lambda x, out: _sign(x), array_forward=_np("abs"), formula="sign(x)",
+                     method="abs", kinks=(0.0,), doc="|x|; slope sign(x), 0 at 0.")
+sin = define_op("sin", _periodic("sin", math.sin), lambda x, out: cos(x), array_forward=_np("sin"),
+                formula="cos(x)", doc="Sine, for finite x; slope cos x.")
+cos = define_op("cos", _periodic("cos", math.cos), lambda x, out: -sin(x), array_forward=_np("cos"),
+                formula="-sin(x)", doc="Cosine, for finite x; slope -sin x.")
+softplus = define_op("softplus", _softplus, lambda x, out: sigmoid(x),
+                     array_forward=lambda x: _numpy().logaddexp(0.0, x), formula="sigmoid(x)",
+                     doc="log(1 + e^x), stable for every finite x; slope sigmoid(x).")
+
+dot_op = define_op("dot", _dot, _dot_slopes, arity=None, formula="d/dw_i = x_i, d/dx_i = w_i, d/db = 1",
+                   doc="w0*x0 + w1*x1 + ... (+ bias): a neuron's pre-activation in one node.")
+sum_op = define_op("sum", _sum, lambda xs, out: (1.0,) * len(xs), arity=None, formula="1 for each term",
+                   doc="x0 + x1 + ...: one node for a whole sum.")
+
+Value.__abs__ = Value.abs
+
+for _op in registry.values():
+    _op.builtin = True

@@ -1,0 +1,534 @@
+"""Stepping through backward by hand: `root.backward_steps()` returns a `Stepper`.
+
+A Stepper is `backward()` one node at a time, to drive from a REPL:
+
+    >>> from engine import Value
+    >>> x = Value(3.0, "x")
+    >>> f = x * x + x
+    >>> f.label = "f"
+    >>> steps = Stepper(f)
+    >>> steps
+    <backward stepper for f: 0 of 2 steps done; next: step 1, f = #1 + x>
+    >>> print(next(steps))
+    step 1 of 2: f = #1 + x = 12
+      f -> #1:  local ∂f/∂#1 = 1;  upstream df/df = 1;  adds 1 × 1 = 1;  #1.grad: 0 → 1
+      f -> x:   local ∂f/∂x = 1;  upstream df/df = 1;  adds 1 × 1 = 1;  x.grad: 0 → 1
+    >>> print(next(steps))
+    step 2 of 2: #1 = x*x = 9
+      #1 -> x:  local ∂#1/∂x = x = 3;  upstream df/d#1 = 1;  adds 3 × 1 = 3;  x.grad: 1 → 4
+      #1 -> x:  local ∂#1/∂x = x = 3;  upstream df/d#1 = 1;  adds 3 × 1 = 3;  x.grad: 4 → 7
+
+Notation: ∂ marks a local derivative (how a node changes with one of its inputs, known from the
+forward pass alone); d marks a total derivative of the root (what `grad` holds once backward is
+through with a node). Each edge line shows the local derivative with its formula, the upstream
+gradient, their product (the contribution, `=` only when the printed numbers multiply to exactly
+the printed product, `≈` otherwise), and the input's running total.
+
+`next(steps)` applies a step and returns it (a `BackwardStep`); `peek()` shows the next step
+without applying it; `back()` undoes the last step exactly; `reset()` puts every gradient back as
+it was before the stepper started; `table()` sums up the steps done so far.
+
+The rules:
+
+* The first step starts the pass the way `backward()` does: every interior node's grad is set to
+  0 and the root's grad gets 1 added. Exhausting the stepper leaves exactly what `backward()`
+  leaves, so leaves accumulate across passes, stepped or not.
+* A stepper part-way through owns its graph's gradients. When anything else changes a gradient or
+  a value in that graph (a `backward()`, `zero_grad()`, an optimizer step, another stepper, code
+  assigning to `.grad`), the stepper is stale: its next move raises `StaleStepperError`, naming
+  what happened, instead of adding to numbers that are no longer its own. `reset()` revives it.
+* Starting over: a new stepper made while an earlier one on the same graph is part-way through
+  first puts back the gradients the earlier one changed (and makes it stale), so restarting gives
+  one pass, not one and a half.
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+import re
+import weakref
+from dataclasses import dataclass
+
+from engine import modes
+from engine.graph import node_names, topological_order
+
+
+class StepperError(RuntimeError):
+    """A stepper cannot make the move asked of it (e.g. `back()` before any step)."""
+
+
+class StaleStepperError(StepperError):
+    """Something other than this stepper changed a gradient or value in its graph."""
+
+
+# -- the records of a step -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EdgeStep:
+    """One application of the chain rule along the edge parent -> node."""
+
+    parent: object
+    parent_name: str
+    local_grad: float  # ∂node/∂parent
+    contribution: float  # local_grad * upstream: what this edge adds to parent.grad
+    grad_before: float
+    grad_after: float
+    formula: str  # local_grad's formula in the graph's names ("w" for ∂(x*w)/∂x); "" if unknown
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """What backward did at one node: its upstream gradient pushed to each of its parents.
+
+    `str(step)` (and the REPL echo) is `step.text()`: a header line, then one line per edge.
+    """
+
+    index: int  # 1-based position among the steps
+    total: int  # how many steps this backward pass has
+    node: object
+    node_name: str
+    root_name: str
+    upstream: float  # d(root)/d(node)
+    edges: tuple[EdgeStep, ...]
+    definition: str  # the node in its parents' names: "x*w", "tanh(n)"
+    data: float  # the node's value
+
+    def text(self, digits: int = 4) -> str:
+        """The step as the CLI, the player and the REPL show it, numbers to `digits` significant
+        digits: `step k of n: node = definition = value`, then one line per edge."""
+        node, root = _paren(self.node_name), _paren(self.root_name)
+        lines = [f"step {self.index} of {self.total}: {node} = {self.definition} = {_num(self.data, digits)}"]
+        heads = [f"{node} -> {_paren(e.parent_name)}:" for e in self.edges]
+        width = max(map(len, heads), default=0)
+        for head, e in zip(heads, self.edges):
+            parent = _paren(e.parent_name)
+            local = _num(e.local_grad, digits)
+            formula = f"{e.formula} = " if e.formula and e.formula != local else ""
+            if self.upstream == 0.0:
+                adds = "adds nothing (upstream is 0)"
+            else:
+                adds = "adds " + _product(e.local_grad, self.upstream, e.contribution, digits)
+            lines.append(
+                f"  {head:<{width}}  local ∂{node}/∂{parent} = {formula}{local};  "
+                f"upstream d{root}/d{node} = {_num(self.upstream, digits)};  "
+                f"{adds};  "
+                f"{parent}.grad: {_num(e.grad_before, digits)} → {_num(e.grad_after, digits)}"
+            )
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.text()
+
+    __repr__ = __str__  # the echo of `next(steps)` and `print(next(steps))` show the same text
+
+
+class StepTable:
+    """The steps a stepper has done, as a text table (`str`/REPL echo) and as `rows`, the
+    `BackwardStep` records themselves: one row per step, one line per edge."""
+
+    def __init__(self, rows, total: int, root_name: str, digits: int = 4):
+        self.rows = tuple(rows)
+        self.total = total
+        self.root_name = root_name
+        self.digits = digits
+
+    def __str__(self) -> str:
+        root = _paren(self.root_name)
+        if not self.rows:
+            return f"no steps done yet (of {self.total}) in {root}'s backward pass"
+        num = lambda v: _num(v, self.digits)  # noqa: E731
+        header = ["step", "node", "op", "data", f"upstream d{root}/d(node)", "-> input", "local ∂", "contribution",
+                  "input.grad after"]
+        table = []
+        for step in self.rows:
+            first = [str(step.index), _paren(step.node_name), str(step.node.op), num(step.data), num(step.upstream)]
+            for i, e in enumerate(step.edges):
+                left = first if i == 0 else [""] * len(first)
+                table.append(left + [_paren(e.parent_name), num(e.local_grad), num(e.contribution), num(e.grad_after)])
+        widths = [max(len(row[c]) for row in [header] + table) for c in range(len(header))]
+        text_columns = (1, 2, 5)  # names and ops read left-aligned, numbers right-aligned
+        lines = ["  ".join(cell.ljust(w) if c in text_columns else cell.rjust(w)
+                           for c, (cell, w) in enumerate(zip(row, widths))).rstrip()
+                 for row in [header] + table]
+        done = len(self.rows)
+        lines.append(f"({done} of {self.total} steps done)" if done < self.total else f"(all {done} steps done)")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+# -- the stepper ----------------------------------------------------------------------------------
+
+# Every stepper alive, so that a new one can find an earlier one part-way through its graph. A
+# WeakSet: a stepper nobody holds any more has nothing to protect.
+_steppers: weakref.WeakSet = weakref.WeakSet()
+
+
+class Stepper:
+    """`backward()` one node at a time: an iterator of `BackwardStep`s with `peek()`, `back()`,
+    `reset()`, `done` and `table()`. Made by `root.backward_steps()`; see the module docstring
+    for how it starts, finishes, and notices that something else changed its graph."""
+
+    def __init__(self, root):
+        order = topological_order(root)
+        self.root = root
+        self._order = order
+        self._names = node_names(order)
+        self.root_name = self._names[id(root)]
+        self._index = {id(node): k for k, node in enumerate(order)}
+        self._interior = [node for node in reversed(order) if node.parents]  # in backward's order
+        self.total = len(self._interior)
+        self._call = f"{_paren(self.root_name)}.backward_steps()"
+        _put_back_unfinished(self._index, f"a new stepper {self._call}")
+        self._before = [node.grad for node in order]  # for reset()
+        self._data = [node.data for node in order]
+        self._grads = list(self._before)  # what this stepper has left in every node's grad
+        self._done: list[BackwardStep] = []
+        self._started = False
+        self._stale = ""  # why this stepper may not move any more ("" while it may)
+        self._writes = modes.grad_writes  # the write counter when it last checked its graph
+        _steppers.add(self)
+
+    # -- where it is --------------------------------------------------------------------------
+
+    @property
+    def position(self) -> int:
+        """How many steps have been applied."""
+        return len(self._done)
+
+    @property
+    def done(self) -> bool:
+        """True once every step is applied: the grads are what `backward()` leaves."""
+        return self._started and len(self._done) == self.total
+
+    def __repr__(self) -> str:
+        reason = self._stale or self._changes(range(len(self._order)))
+        if reason:
+            return f"<stale backward stepper for {_paren(self.root_name)}: {reason}>"
+        if self.done:
+            return f"<backward stepper for {_paren(self.root_name)}: finished, all {self.total} steps done>"
+        node = self._interior[len(self._done)]
+        return (f"<backward stepper for {_paren(self.root_name)}: {len(self._done)} of {self.total} steps done; "
+                f"next: step {len(self._done) + 1}, {_paren(self._names[id(node)])} = {self._describe(node)[0]}>")
+
+    def table(self, digits: int = 4) -> StepTable:
+        """The steps done so far: a readable table, with the `BackwardStep` records as `.rows`."""
+        return StepTable(self._done, self.total, self.root_name, digits)
+
+    # -- moving ---------------------------------------------------------------------------------
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> BackwardStep:
+        """Apply the next step and return it. Past the last step: StopIteration, saying so."""
+        if self.done:
+            raise StopIteration(
+                f"backward is finished: all {self.total} steps of {self._call} are done, and the grads are "
+                f"what {_paren(self.root_name)}.backward() leaves (back() undoes the last step, reset() all)"
+            )
+        if not self._started:
+            self._check(None)
+            self._start()
+            if not self.total:  # the root is a leaf: starting (adding 1 to its grad) was all there was
+                self._noted()
+                raise StopIteration(f"backward is finished: {_paren(self.root_name)} is a leaf, so there are no steps")
+        else:
+            self._check(self._touched(self._interior[len(self._done)]))
+        step = self._compute(len(self._done), self._grads)
+        for edge in step.edges:
+            edge.parent.grad = edge.grad_after
+            self._grads[self._index[id(edge.parent)]] = edge.grad_after
+        self._done.append(step)
+        self._noted()
+        return step
+
+    def peek(self) -> BackwardStep | None:
+        """The next step, computed but not applied (None once backward is finished)."""
+        if self.done:
+            return None
+        if not self._started:
+            self._check(None)
+            return self._compute(0, self._started_grads())
+        self._check(self._touched(self._interior[len(self._done)]))
+        return self._compute(len(self._done), self._grads)
+
+    def back(self) -> BackwardStep | None:
+        """Undo the last step, restoring every grad it changed bit for bit, and return it.
+
+        Undoing the first step also undoes the start of the pass: the grads are then exactly
+        as they were before the stepper started.
+        """
+        if not self._started:
+            raise StepperError(f"nothing to undo: {self._call} has not taken a step yet")
+        if len(self._done) <= 1:
+            self._check(None)
+            undone = self._done.pop() if self._done else None
+            self._restore(self._before)
+            self._started = False
+        else:
+            self._check(self._touched(self._done[-1].node))
+            undone = self._done.pop()
+            for edge in reversed(undone.edges):  # reversed: a parent on two edges (x*x) ends at its first before
+                edge.parent.grad = edge.grad_before
+                self._grads[self._index[id(edge.parent)]] = edge.grad_before
+        self._noted()
+        return undone
+
+    def reset(self) -> "Stepper":
+        """Put every grad in the graph back as it was before this stepper started (also after
+        something else changed them), and rewind to before the first step. Returns the stepper."""
+        self._restore(self._before)
+        self._done.clear()
+        self._started = False
+        self._stale = ""
+        self._noted()
+        return self
+
+    # -- the pass itself ------------------------------------------------------------------------
+
+    def _started_grads(self) -> list:
+        """The grads just after the pass starts, as `backward()` starts it: interior nodes 0,
+        and 1 added to the root's grad (the root is last in topological order)."""
+        grads = [0.0 if node.parents else g for node, g in zip(self._order, self._grads)]
+        grads[-1] += 1.0
+        return grads
+
+    def _start(self) -> None:
+        self._restore(self._started_grads())
+        self._started = True
+
+    def _restore(self, grads) -> None:
+        for node, g in zip(self._order, grads):
+            node.grad = g
+        self._grads = list(grads)
+
+    def _compute(self, position: int, grads) -> BackwardStep:
+        """Step `position` (0-based) with the graph's grads at `grads`, without applying it."""
+        node = self._interior[position]
+        upstream = grads[self._index[id(node)]]
+        definition, formulas = self._describe(node)
+        running = {}  # a parent on several edges (x*x) accumulates across them
+        edges = []
+        for parent, local, formula in zip(node.parents, node.local_grad(), formulas):
+            j = self._index[id(parent)]
+            before = running.get(j, grads[j])
+            if upstream == 0.0:  # as in backward(): nothing flows on, so an inf slope makes no NaN
+                contribution, after = 0.0, before
+            else:
+                contribution = local * upstream
+                after = before + contribution  # exactly backward's `parent.grad += local * upstream`
+            running[j] = after
+            edges.append(EdgeStep(parent, self._names[id(parent)], local, contribution, before, after, formula))
+        return BackwardStep(position + 1, self.total, node, self._names[id(node)], self.root_name, upstream,
+                            tuple(edges), definition, node.data)
+
+    def _describe(self, node) -> tuple[str, list[str]]:
+        parents = [_paren(self._names[id(p)]) for p in node.parents]
+        return describe(node, parents, _paren(self._names[id(node)]))
+
+    # -- noticing that something else changed the graph ------------------------------------------
+
+    def _touched(self, node) -> list[int]:
+        """The nodes whose grads a step at `node` reads or writes."""
+        return [self._index[id(node)]] + [self._index[id(p)] for p in node.parents]
+
+    def _check(self, touched) -> None:
+        """Raise StaleStepperError if the graph no longer holds what this stepper left there.
+
+        Every node is compared when anything wrote gradients anywhere since the last check (the
+        counter in `engine.modes` moved) or when `touched` is None; otherwise only the nodes the
+        move will read or write, so a step costs no more than the step itself.
+        """
+        if not self._stale:
+            moved = modes.grad_writes != self._writes
+            self._stale = self._changes(range(len(self._order)) if moved or touched is None else touched)
+        if self._stale:
+            raise StaleStepperError(self._stale)
+        self._writes = modes.grad_writes
+
+    def _changes(self, indices) -> str:
+        """Why the nodes at `indices` are not as this stepper left them ("" if they are)."""
+        for k in indices:
+            node = self._order[k]
+            if not _same(node.grad, self._grads[k]):
+                what = f"{_paren(self._names[id(node)])}.grad is {node.grad:.6g}; this stepper left it at {self._grads[k]:.6g}"
+                return self._stale_message("gradients", what, "reset() puts back the gradients from before it started")
+            if not _same(node.data, self._data[k]):
+                what = f"{_paren(self._names[id(node)])}.data is {node.data:.6g}; it was {self._data[k]:.6g} when the stepper was made"
+                return self._stale_message("values", what, "run the forward pass again and step the new graph")
+        return ""
+
+    def _stale_message(self, kind: str, what: str, remedy: str) -> str:
+        writes = modes.grad_writes - self._writes
+        if writes == 1:
+            who = f"{modes.last_grad_writer} changed {kind} in its graph"
+        elif writes > 1:
+            who = f"{kind} in its graph were changed (the last of {writes} writes since then: {modes.last_grad_writer})"
+        else:
+            who = f"code outside gradwalk's backward, steppers and optimizers changed {kind} in its graph"
+        if self._started and self._done:
+            when = f"after its step {len(self._done)} of {self.total}"
+        else:
+            when = "before its first step" if not self._started else "after it started"
+        return (f"this {self._call} stepper is stale: {when}, {who} ({what}). Going on would mix its numbers "
+                f"with theirs and print wrong gradients, so it stops here: {remedy}, or start a new stepper.")
+
+    def _noted(self) -> None:
+        """Tell `engine.modes` that this stepper wrote gradients, and remember the counter."""
+        modes.note_grad_write(f"another stepper ({self._call})")
+        self._writes = modes.grad_writes
+
+
+def _put_back_unfinished(index: dict, by: str) -> None:
+    """Undo the part-way pass of every earlier stepper that shares nodes with the graph `index`
+    (id(node) -> position) and still holds its graph, and make it stale, saying `by` did it."""
+    for other in list(_steppers):
+        if not other._started or other.done or other._stale:
+            continue
+        if not any(id(node) in index for node in other._order):
+            continue
+        if other._changes(range(len(other._order))):
+            continue  # something else already wrote there: it is stale, and not ours to undo
+        other._restore(other._before)
+        other._stale = (
+            f"this {other._call} stepper was replaced after its step {len(other._done)} of {other.total}: "
+            f"{by} put back the gradients it had changed, so that starting over gives one backward pass, "
+            f"not one and a half. Use the new stepper, or reset() this one to start it again."
+        )
+        modes.note_grad_write(by)
+
+
+def _same(a: float, b: float) -> bool:
+    """a and b are the same number: equal, or both NaN."""
+    return a == b or (a != a and b != b)
+
+
+# -- the words for each op --------------------------------------------------------------------------
+# Everything here comes from the op's own definition (engine.ops): its name, and `formula`, the
+# text of its local derivative(s) in the variables x (or a) and y (or b), with `out` (or `s`) for
+# the op's result. Those letters are replaced by the names of the node's parents.
+
+_INFIX = {"+": " + ", "-": " - ", "*": "*", "/": "/", "**": "**"}
+_VARIABLE = re.compile(r"\b[A-Za-z_]\w*\b")
+_MAX_TERMS = 4  # n-ary definitions longer than this show their first and last terms only
+
+
+def describe(node, parents: list[str], name: str) -> tuple[str, list[str]]:
+    """A node's definition in its parents' names, and the formula of each local derivative.
+
+    `parents` and `name` are the display names of the node's parents and of the node itself.
+    A formula is "" where the op has none (a node made outside `engine.ops`).
+
+        >>> from engine import Value
+        >>> x, w = Value(2.0), Value(-3.0)
+        >>> describe(x * w, ["x", "w"], "#2")
+        ('x*w', ['w', 'x'])
+        >>> describe(2 / x, ["x"], "y")
+        ('2/x', ['-2/x**2'])
+    """
+    op = node.op
+    base = getattr(op, "base", None)
+    if base is not None:  # a binary op with a number folded in: `x*3` is `*` with b = 3
+        c = _const(f"{op.constant:g}")
+        operands = [parents[0], c] if op.position == 1 else [c, parents[0]]
+        formulas = _split(getattr(base, "formula", ""), 2)
+        return _infix(str(base), operands), [_substitute(formulas[1 - op.position], operands, name)]
+    formula = getattr(op, "formula", "")
+    arity = getattr(op, "arity", len(parents))
+    if arity == 1 and len(parents) == 1:
+        definition = f"-{parents[0]}" if op == "neg" else f"{op}({parents[0]})"
+        return definition, [_substitute(formula, parents, name)]
+    if arity == 2 and len(parents) == 2:
+        return _infix(str(op), parents), [_substitute(f, parents, name) for f in _split(formula, 2)]
+    if op == "sum":
+        return _terms(parents), ["1"] * len(parents)
+    if op == "dot":  # operands w0, x0, w1, x1, ..., then the bias when their number is odd
+        terms, formulas = [], []
+        for i in range(0, len(parents) - 1, 2):
+            terms.append(f"{parents[i]}*{parents[i + 1]}")
+            formulas += [parents[i + 1], parents[i]]
+        if len(parents) % 2:
+            terms.append(parents[-1])
+            formulas.append("1")
+        return _terms(terms), formulas
+    return f"{op}({', '.join(parents)})", [""] * len(parents)
+
+
+def _infix(op: str, operands: list[str]) -> str:
+    if op in _INFIX:
+        return _INFIX[op].join(operands)
+    return f"{op}({', '.join(operands)})"
+
+
+def _split(formula: str, n: int) -> list[str]:
+    """"1/b, -a/b**2" -> one formula per operand (split at commas outside parentheses); a single
+    formula for a two-operand op ("1" for +) serves both."""
+    parts, depth, current = [], 0, ""
+    for ch in formula:
+        depth += (ch == "(") - (ch == ")")
+        if ch == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    parts.append(current.strip())
+    if len(parts) != n:
+        return [parts[0] if len(parts) == 1 else ""] * n
+    return parts
+
+
+def _substitute(formula: str, operands: list[str], name: str) -> str:
+    """The formula with its variables replaced by names: x, a -> the first operand; y, b -> the
+    second; out (and s, sigmoid's result) -> the node itself."""
+    if not formula:
+        return ""
+    names = {"x": operands[0], "a": operands[0], "out": name}
+    if len(operands) > 1:
+        names.update(y=operands[1], b=operands[1])
+    else:
+        names["s"] = name
+    text = _VARIABLE.sub(lambda m: names.get(m.group(), m.group()), formula)
+    return f"({text})" if " if " in text else text  # `= (1 if x > 0 else 0) = 1` reads right
+
+
+def _terms(terms: list[str]) -> str:
+    if len(terms) > _MAX_TERMS:
+        return " + ".join(terms[:2] + ["..."] + terms[-1:]) + f" ({len(terms)} terms)"
+    return " + ".join(terms) if terms else "0"
+
+
+def _const(text: str) -> str:
+    """A folded constant as an operand: negative ones in parentheses (`x*(-2)`)."""
+    return f"({text})" if text.startswith("-") else text
+
+
+# -- numbers and names --------------------------------------------------------------------------------
+
+_PLAIN_NAME = re.compile(r"[#\w][\w.#\[\]]*")
+
+
+def _paren(name: str) -> str:
+    """A name ready to sit in `d(name)/dx` or `name.grad`: parenthesised unless it is a plain
+    name like `x`, `#3` or `L1.n3.w2`."""
+    return name if _PLAIN_NAME.fullmatch(name) else f"({name})"
+
+
+def _num(x: float, digits: int) -> str:
+    return f"{x:.{digits}g}"
+
+
+_EXACT = decimal.Context(prec=80)  # enough for the exact product of two 17-digit decimals
+
+
+def _product(a: float, b: float, product: float, digits: int) -> str:
+    """`A × B = C` with all three printed to `digits` digits, and `=` only when the printed A
+    times the printed B is exactly the printed C; `≈` when rounding makes them differ."""
+    texts = [_num(v, digits) for v in (a, b, product)]
+    if all(math.isfinite(v) for v in (a, b, product)):
+        exact = _EXACT.multiply(decimal.Decimal(texts[0]), decimal.Decimal(texts[1])) == decimal.Decimal(texts[2])
+    else:  # inf × 2 = inf; inf × 0 = nan
+        exact = _num(float(texts[0]) * float(texts[1]), digits) == texts[2]
+    return f"{texts[0]} × {texts[1]} {'=' if exact else '≈'} {texts[2]}"

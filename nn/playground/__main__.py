@@ -1,0 +1,7 @@
+"""`python -m nn.playground`: the same as `gradwalk playground`."""
+
+import sys
+
+from nn.playground import main
+
+sys.exit(main(prog="python -m nn.playground"))

@@ -1,0 +1,197 @@
+"""The playground's one doorway into engine and nn APIs that are still moving.
+
+The formula parser, the backward stepper, the graph drawing and the training step are each used
+through one function here, so a change in one of them is a change in one place.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+
+from engine import Value, node_names, topological_order
+from nn.losses import l2_penalty
+
+# -- formulas -----------------------------------------------------------------------------------
+
+
+def _formula_module():
+    # The safe parser moved from the CLI into engine.formula; take it from wherever it lives.
+    try:
+        return importlib.import_module("engine.formula")
+    except ImportError:
+        return importlib.import_module("engine.cli")
+
+
+_FORMULAS = _formula_module()
+FormulaError = getattr(_FORMULAS, "FormulaError", None) or _FORMULAS.UsageError
+"""What the parser raises for a formula it refuses (its message is one line for the page)."""
+
+MAX_FORMULA_CHARS = _FORMULAS.MAX_CHARS
+MAX_VARIABLES = _FORMULAS.MAX_VARIABLES
+MAX_MAGNITUDE = _FORMULAS.MAX_CONSTANT  # the largest value a variable may take, as in the CLI
+
+
+def parse_formula(text: str):
+    """The checked formula (never eval'd): `.variables` in order of first use, `.evaluate(values)`."""
+    return _FORMULAS.parse_formula(text)
+
+
+def evaluate_formula(formula, values: dict):
+    """The formula's output node with `values` (name -> float) as labelled leaves, and the leaves.
+
+    Domain errors (log of a negative, 1/0, overflow) raise FormulaError with a one-line message.
+    """
+    leaves = {name: Value(value, name) for name, value in values.items()}
+    try:
+        out = formula.evaluate(leaves)
+    except FormulaError:
+        raise
+    except (ValueError, ArithmeticError) as error:
+        raise FormulaError(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
+    except RecursionError:
+        raise FormulaError("the formula is too deeply nested to evaluate") from None
+    if not isinstance(out, Value):
+        raise FormulaError("the formula does not depend on its variables")
+    if not out.label:
+        out.label = next(n for n in ("f", "out", "f_out", "result_") if n not in values)
+    return out, leaves
+
+
+# -- stepping through backward ------------------------------------------------------------------
+
+
+def grad_text(x: float) -> str:
+    """A gradient as drawings show it."""
+    return f"grad {x + 0.0:.4g}"
+
+
+def data_text(x: float) -> str:
+    """A node's data as drawings show it."""
+    return f"data {x + 0.0:.4g}"
+
+
+def record_backward(root) -> dict:
+    """Run root's backward pass with the engine's stepper and record it for the page.
+
+    Returns JSON-ready `names` and `data` (per node, in topological order: the `k` of the
+    drawing's box ids `v{k}`), `root` (its position) and `steps`: per step its header, the
+    stepper's own text (`str(step)`, as in the REPL), the node it stands on, and for each edge
+    the parent's position and its gradient text after the step. The page replays the edges to
+    show any step, forwards or back, without asking the server again.
+    """
+    order = topological_order(root)
+    names = node_names(order)
+    position = {id(node): k for k, node in enumerate(order)}
+    steps = []
+    for step in root.backward_steps():
+        node = step.node
+        steps.append({
+            "node": position[id(node)],
+            "header": (f"step {step.index}/{step.total}: {step.node_name} ({node.op}), "
+                       f"d{step.root_name}/d{step.node_name} = {step.upstream:.4g}"),
+            "text": str(step),
+            "edges": [[position[id(edge.parent)], grad_text(edge.grad_after)] for edge in step.edges],
+        })
+    return {
+        "names": [names[id(node)] for node in order],
+        "data": [data_text(node.data) for node in order],
+        "root": position[id(root)],
+        "root_grad": grad_text(root.grad),
+        "steps": steps,
+    }
+
+
+def structure_key(root) -> tuple:
+    """What decides a drawing's layout: ops, labels and edges, not the numbers. Two graphs with
+    the same key can share one SVG whose texts the page rewrites."""
+    order = topological_order(root)
+    position = {id(node): k for k, node in enumerate(order)}
+    return tuple((node.op, node.label, node.param, node.scope, tuple(position[id(p)] for p in node.parents))
+                 for node in order)
+
+
+# -- drawing ------------------------------------------------------------------------------------
+
+# The widest number a box will show (4 significant digits): drawing every box with it lays the
+# graph out once for all the numbers the page will write into it later.
+_WIDEST = -8.888e-88
+
+
+def graph_svg(root, *, boxes_inline: int = 60) -> tuple[str, str]:
+    """The engine's drawing of root's graph as SVG text, and how it was grouped: "plain",
+    "cluster" or "collapse".
+
+    Up to `boxes_inline` boxes are drawn plainly; bigger graphs are clustered per neuron, and
+    graphs too big for that collapse each neuron (then each layer) into one box. Raises
+    RuntimeError naming the problem when Graphviz is missing or the graph cannot be drawn.
+    """
+    from engine import GraphTooLargeError, draw_dot
+
+    order = topological_order(root)
+    if len(order) <= boxes_inline:
+        return _pipe_svg(_widest_layout(order, lambda: draw_dot(root, show_grad=True))), "plain"
+    try:
+        digraph = _widest_layout(order, lambda: draw_dot(root, show_grad=True, cluster="neuron"))
+        return _pipe_svg(digraph), "cluster"
+    except GraphTooLargeError:
+        pass
+    # Collapsed boxes summarise their members, so they show the real numbers, fixed.
+    for level in ("neuron", "layer"):
+        try:
+            return _pipe_svg(draw_dot(root, show_grad=True, collapse=level)), "collapse"
+        except GraphTooLargeError as error:
+            last = error
+    raise RuntimeError(str(last))
+
+
+def _widest_layout(order, draw):
+    """`draw()` with every box showing the widest number it will ever show (see _WIDEST): the
+    graph is ours alone, and its numbers go back right after."""
+    saved = [(node.data, node.grad) for node in order]
+    try:
+        for node in order:
+            node.data = node.grad = _WIDEST
+        return draw()
+    finally:
+        for node, (data, grad) in zip(order, saved):
+            node.data, node.grad = data, grad
+
+
+def _pipe_svg(digraph) -> str:
+    import graphviz
+
+    try:
+        return digraph.pipe(format="svg", quiet=True).decode("utf-8")
+    except graphviz.ExecutableNotFound:
+        raise RuntimeError("Graphviz's `dot` program is not installed, so graphs cannot be drawn "
+                           "(apt-get install graphviz)") from None
+
+
+# -- training -----------------------------------------------------------------------------------
+
+
+class DivergedError(FloatingPointError):
+    """The loss or a gradient stopped being finite; no parameter was changed by that step."""
+
+
+def train_step(model, X, targets, loss_fn, optimizer, l2: float) -> float:
+    """One optimizer step on the batch (X, targets): forward, loss (+ L2), backward, update.
+
+    Returns the batch loss before the update. Raises DivergedError, leaving every parameter as
+    it was, when the loss or a gradient is not finite.
+    """
+    outputs = [model(x) for x in X]
+    total = loss_fn(outputs, targets)
+    if l2:
+        total = total + l2_penalty(optimizer.params, l2)
+    value = total.data
+    if not math.isfinite(value):
+        raise DivergedError(f"the loss is {value!r}")
+    optimizer.zero_grad()
+    total.backward()
+    try:
+        optimizer.step()
+    except FloatingPointError as error:  # nn.optim's NonFiniteGradientError
+        raise DivergedError(str(error)) from None
+    return value

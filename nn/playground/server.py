@@ -1,0 +1,344 @@
+"""The playground's web server: Starlette for the page and one WebSocket per browser tab, uvicorn
+to serve it on 127.0.0.1.
+
+Each tab's socket gets its own `Session` (data, network, optimizer). All engine work -- training,
+drawing, the sandbox -- runs on one worker thread, one request after another: the engine's
+`no_grad` and `name_scope` are process-wide switches, so two threads must never build graphs at
+once. While a tab plays, its training loop asks that thread for a slice of training at a time and
+sends a frame after each; other tabs' requests queue in between.
+
+Safety: only local pages may talk to it. A request whose Host header is not 127.0.0.1, localhost
+or [::1] is refused (a foreign name pointing at 127.0.0.1 is DNS rebinding), and so is a WebSocket
+whose Origin is not this server. Every message is checked by `protocol.parse_message` before
+anything acts on it; nothing from the page reaches eval, a shell or the filesystem, except the
+explicit "save model", which writes NAME.json with `model.save` inside the folder chosen at launch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import sys
+import threading
+import traceback
+import webbrowser
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+
+try:
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.datastructures import Headers
+    from starlette.middleware import Middleware
+    from starlette.responses import FileResponse, PlainTextResponse
+    from starlette.routing import Mount, Route, WebSocketRoute
+    from starlette.staticfiles import StaticFiles
+    from starlette.websockets import WebSocket, WebSocketDisconnect
+except ImportError as error:  # pragma: no cover - depends on what is installed
+    raise ImportError(
+        f"the playground needs Starlette and uvicorn ({error}); install them with: pip install 'gradwalk[playground]'"
+    ) from None
+
+from nn.playground.protocol import ProtocolError, parse_message
+from nn.playground.session import Session, Start, error_message
+
+STATIC = Path(__file__).parent / "static"
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+MAX_TABS = 16
+"""Tabs (WebSockets) served at once; one more is told to close another tab."""
+
+TRAIN_SLICE = 0.04  # seconds of training between two frames of a playing tab
+
+
+class Playground:
+    """What all tabs share: the launch model and data, the engine's worker thread, the open tabs."""
+
+    def __init__(self, start: Start, max_tabs: int = MAX_TABS):
+        self.start = start
+        self.max_tabs = max_tabs
+        self.tabs: set[Tab] = set()
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gradwalk-engine")
+
+    async def run(self, function, *args):
+        """`function(*args)` on the engine's worker thread."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+class Tab:
+    """One browser tab's WebSocket: receives messages, runs them, and trains while playing."""
+
+    def __init__(self, playground: Playground, websocket: WebSocket):
+        self.playground = playground
+        self.websocket = websocket
+        self.session = Session(playground.start)
+        self.trainer: asyncio.Task | None = None
+        self._send_lock = asyncio.Lock()
+
+    async def serve(self) -> None:
+        await self.send(await self.playground.run(self.session.state))
+        while True:
+            text = await self.websocket.receive_text()
+            try:
+                message = parse_message(text)
+            except ProtocolError as error:
+                await self.send(error_message(str(error)))
+                continue
+            await self.answer(message)
+
+    async def answer(self, message: dict) -> None:
+        try:
+            replies = await self.playground.run(self.session.handle, message)
+        except Exception as error:  # a bug in gradwalk: report it, keep the server and the tab alive
+            traceback.print_exc()
+            replies = [error_message(f"internal error while handling {message['type']!r}: {error!r} "
+                                     f"(a bug in gradwalk; the server keeps running)", message["type"])]
+        for reply in replies:
+            await self.send(reply)
+        if self.session.playing and (self.trainer is None or self.trainer.done()):
+            self.trainer = asyncio.create_task(self.train())
+
+    async def train(self) -> None:
+        """Slices of training, each followed by a frame, until paused (or the tab goes away)."""
+        while self.session.playing:
+            try:
+                replies = await self.playground.run(self.session.train_for, TRAIN_SLICE)
+            except Exception as error:
+                traceback.print_exc()
+                self.session.playing = False
+                replies = [error_message(f"internal error while training: {error!r} (a bug in gradwalk)", "play")]
+            for reply in replies:
+                await self.send(reply)
+
+    async def send(self, message: dict) -> None:
+        text = json.dumps(message, allow_nan=False, separators=(",", ":"))
+        async with self._send_lock:
+            await self.websocket.send_text(text)
+
+    async def stop(self) -> None:
+        """The tab went away: stop its training now and let its session be freed."""
+        self.session.playing = False
+        if self.trainer is not None:
+            self.trainer.cancel()
+            try:
+                await self.trainer
+            except (asyncio.CancelledError, Exception):
+                pass
+            self.trainer = None
+
+
+async def _tab_socket(websocket: WebSocket) -> None:
+    playground: Playground = websocket.app.state.playground
+    await websocket.accept()
+    if len(playground.tabs) >= playground.max_tabs:
+        await websocket.send_text(json.dumps(error_message(
+            f"the playground already serves {playground.max_tabs} tabs, its limit: close one and reload this page")))
+        await websocket.close(code=1013)
+        return
+    tab = Tab(playground, websocket)
+    playground.tabs.add(tab)
+    try:
+        await tab.serve()
+    except (WebSocketDisconnect, RuntimeError, OSError):
+        pass  # the tab closed (RuntimeError/OSError: it closed while we were sending)
+    finally:
+        playground.tabs.discard(tab)
+        await tab.stop()
+
+
+async def _index(request):
+    return FileResponse(STATIC / "index.html", headers=_SECURITY_HEADERS)
+
+
+_SECURITY_HEADERS = {
+    # Everything the page needs comes from this server; nothing may frame it.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                               "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def create_app(model=None, X=None, y=None, *, save_dir=None, max_tabs: int = MAX_TABS) -> Starlette:
+    """The playground as an ASGI app (serve it with uvicorn, or test it with Starlette's TestClient).
+
+    `model` (an `nn.MLP` with 2 inputs and 1 output) and `X`, `y` (2-D points and 0/1 labels) are
+    what every new tab starts from; `save_dir` is the folder "save model" writes into (None: saving
+    is off). Raises ValueError when the model or data do not fit the playground's limits.
+    """
+    playground = Playground(Start(model, X, y, save_dir), max_tabs)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        playground.close()
+
+    app = Starlette(
+        routes=[
+            Route("/", _index),
+            WebSocketRoute("/ws", _tab_socket),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ],
+        middleware=[Middleware(LocalOnly)],
+        lifespan=lifespan,
+    )
+    app.state.playground = playground
+    return app
+
+
+# -- who may talk to the server ---------------------------------------------------------------------
+
+
+def host_problem(host) -> str | None:
+    """Why a request with this Host header is refused, or None when it names this machine."""
+    name = _host_name(host)
+    if name is not None and name.lower() in LOCAL_HOSTS:
+        return None
+    return (f"refused: the Host header {_quoted(host)} is not 127.0.0.1, localhost or [::1]; the playground "
+            f"only answers pages opened on this machine (a foreign name here suggests DNS rebinding)")
+
+
+def origin_problem(origin, host) -> str | None:
+    """Why a WebSocket from this Origin is refused, or None when it is this server's own page.
+
+    A missing Origin is allowed: browsers always send one, so a request without it comes from a
+    program on this machine, which could run anything anyway.
+    """
+    if origin is None:
+        return None
+    parts = urlsplit(origin) if origin != "null" else None
+    same = (parts is not None and parts.scheme == "http" and parts.hostname in LOCAL_HOSTS
+            and _port_of(parts.netloc) == _port_of(host or ""))
+    if same:
+        return None
+    return (f"refused: a WebSocket from Origin {_quoted(origin)}; only the playground's own page "
+            f"(http://127.0.0.1 on this port) may connect")
+
+
+def _host_name(host) -> str | None:
+    if not host:
+        return None
+    if host.startswith("["):  # [::1]:8000
+        return host[1:host.index("]")] if "]" in host else None
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def _port_of(netloc: str):
+    tail = netloc.rsplit("]", 1)[-1]
+    return tail.rsplit(":", 1)[1] if ":" in tail else "80"
+
+
+def _quoted(text) -> str:
+    text = str(text)
+    return repr(text if len(text) <= 80 else text[:77] + "...")
+
+
+class LocalOnly:
+    """ASGI middleware: refuse foreign Host headers, and WebSockets from a foreign Origin."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        headers = Headers(scope=scope)
+        problem = host_problem(headers.get("host"))
+        if problem is None and scope["type"] == "websocket":
+            problem = origin_problem(headers.get("origin"), headers.get("host"))
+        if problem is None:
+            return await self.app(scope, receive, send)
+        print(f"gradwalk playground: {problem}", file=sys.stderr)
+        if scope["type"] == "http" or "websocket.http.response" in scope.get("extensions", {}):
+            await PlainTextResponse(problem, status_code=403)(scope, receive, send)
+        else:  # a server without the denial-response extension: close before accepting
+            await receive()
+            await send({"type": "websocket.close", "code": 1008, "reason": problem[:120]})
+
+
+# -- running it -------------------------------------------------------------------------------------
+
+
+class PlaygroundServer:
+    """A running playground: its `url`; `stop()` shuts it down, `wait()` until it stops."""
+
+    def __init__(self, app, port: int = 0):
+        self.socket = _bind_local(port)
+        self.port = self.socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/"
+        config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3, ws_max_size=1 << 16,
+                                lifespan="on")
+        self._server = uvicorn.Server(config)
+        self._thread = None
+
+    def run(self) -> None:
+        """Serve in this thread until stopped (Ctrl-C when this is the main thread)."""
+        try:
+            self._server.run(sockets=[self.socket])
+        finally:
+            self.socket.close()
+
+    def start(self) -> "PlaygroundServer":
+        """Serve on a background thread; returns once the server answers."""
+        self._thread = threading.Thread(target=self.run, name="gradwalk-playground", daemon=True)
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("the playground server failed to start (see the messages above)")
+            self._thread.join(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+
+def _bind_local(port: int) -> socket.socket:
+    """A listening socket on 127.0.0.1:port (port 0: a free one), or a one-line OSError."""
+    if type(port) is not int or not 0 <= port <= 65535:
+        raise ValueError(f"port must be an int from 0 to 65535, got {port!r}")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+    except OSError as error:
+        sock.close()
+        raise OSError(f"cannot listen on 127.0.0.1:{port}: {error.strerror or error}") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def open_playground(model=None, X=None, y=None, *, port: int = 0, open_browser: bool = True, save_dir=None,
+                    block: bool = True):
+    """See `nn.playground.open_playground`."""
+    server = PlaygroundServer(create_app(model, X, y, save_dir=save_dir), port)
+    print(f"gradwalk playground: {server.url}" + ("  (Ctrl-C stops it)" if block else ""), flush=True)
+    if not block:
+        server.start()
+        if open_browser:
+            webbrowser.open(server.url)
+        return server
+    if open_browser:
+        threading.Thread(target=_open_when_ready, args=(server,), daemon=True).start()
+    server.run()
+    return None
+
+
+def _open_when_ready(server: PlaygroundServer) -> None:
+    for _ in range(500):
+        if server._server.started:
+            webbrowser.open(server.url)
+            return
+        threading.Event().wait(0.02)

@@ -1,0 +1,503 @@
+"""One browser tab's state: its data, its network and optimizer, the sample it is stepping through
+and its sandbox formula. Plain Python, no web framework: the server calls `Session.handle` with
+checked messages and sends back the replies it returns.
+
+A session is only ever used by one thread at a time (the server runs all engine work on a single
+worker thread, because `no_grad` and `name_scope` are process-wide switches).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import random
+import time
+from pathlib import Path
+
+from engine import Value
+from nn import losses as _losses
+from nn.data import make_blobs, make_circles, make_moons, make_spiral, make_xor
+from nn.layers import MLP
+from nn.optim import SGD, Adam, RMSprop
+from nn.playground import adapters, boundary
+from nn.playground.protocol import (
+    MAX_HIDDEN_LAYERS, MAX_POINTS, MAX_WIDTH, LOSSES, ProtocolError, limits,
+)
+
+GENERATORS = {"moons": make_moons, "circles": make_circles, "xor": make_xor, "spiral": make_spiral,
+              "blobs": make_blobs}
+
+DEFAULT_DATASET = {"name": "moons", "noise": 0.1, "points": 100, "seed": 1}
+DEFAULT_CONFIG = {"hidden": [16, 16], "activation": "relu", "loss": "hinge", "optimizer": "sgd", "lr": 0.1,
+                  "batch_size": None, "l2": 1e-4, "seed": 0}
+
+HISTORY_LIMIT = 2000  # points kept for the loss and accuracy curves; older ones are thinned out
+PLOT_POINTS = 101  # samples along the sandbox plot
+
+
+class PlaygroundError(ValueError):
+    """A request that cannot be done as asked; the message is shown in the page."""
+
+
+class Start:
+    """What every new tab starts from: a model and data given from Python, or the defaults.
+
+    Each tab gets its own copy, so tabs never train each other's network.
+    """
+
+    def __init__(self, model=None, X=None, y=None, save_dir=None):
+        self.model = check_model(model) if model is not None else None
+        if (X is None) != (y is None):
+            raise ValueError("give both X and y, or neither")
+        self.data = check_data(X, y) if X is not None else None
+        self.save_dir = Path(save_dir).resolve() if save_dir is not None else None
+        if self.save_dir is not None and not self.save_dir.is_dir():
+            raise ValueError(f"save_dir {str(save_dir)!r} is not an existing folder")
+
+
+def check_model(model) -> MLP:
+    """`model` if the playground can show and train it: an MLP with 2 inputs and 1 output, within
+    the page's limits; otherwise a ValueError saying what does not fit."""
+    if not isinstance(model, MLP):
+        raise ValueError(f"the playground trains an nn.MLP, not {type(model).__name__}")
+    if model.nin != 2 or model.nouts[-1] != 1:
+        raise ValueError(f"the playground shows 2-D points and one output: it needs MLP(2, [..., 1]), got {model!r}")
+    hidden = model.nouts[:-1]
+    if len(hidden) > MAX_HIDDEN_LAYERS or any(w > MAX_WIDTH for w in hidden):
+        raise ValueError(f"the playground shows at most {MAX_HIDDEN_LAYERS} hidden layers of width "
+                         f"{MAX_WIDTH} or less, got {model!r}")
+    return model
+
+
+def check_data(X, y) -> tuple[list, list]:
+    """(X, y) as lists of [x1, x2] floats and 0/1 labels (-1 counts as 0), or a ValueError."""
+    X, y = list(X), list(y)
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
+    if not 1 <= len(X) <= MAX_POINTS:
+        raise ValueError(f"the playground shows 1 to {MAX_POINTS} points, got {len(X)}")
+    points = []
+    for i, x in enumerate(X):
+        try:
+            point = [float(x[0]), float(x[1])]
+            ok = len(x) == 2 and all(math.isfinite(c) for c in point)
+        except (TypeError, ValueError, IndexError):
+            ok = False
+        if not ok:
+            raise ValueError(f"X[{i}] should be two finite numbers, got {x!r:.60}")
+        points.append(point)
+    labels = []
+    for i, t in enumerate(y):
+        if isinstance(t, bool) or t not in (-1, 0, 1):
+            raise ValueError(f"y[{i}] should be a class label 0 or 1 (or -1 for 0), got {t!r:.60}")
+        labels.append(1 if t == 1 else 0)
+    return points, labels
+
+
+class Session:
+    """Everything one tab has: see the module docstring."""
+
+    def __init__(self, start: Start | None = None, *, rng_seed: int = 0):
+        self.start = start or Start()
+        self.playing = False
+        self.version = 0  # bumped whenever the model is replaced: the page ignores older updates
+        self.config = dict(DEFAULT_CONFIG)
+        self.dataset = dict(DEFAULT_DATASET)
+        if self.start.data is not None:
+            self.X = [list(p) for p in self.start.data[0]]
+            self.y = list(self.start.data[1])
+            self.dataset = {"name": "yours", "noise": 0.0, "points": len(self.X), "seed": 0}
+        else:
+            self.X, self.y = _generate(self.dataset)
+        self.bounds = _bounds(self.X)
+        if self.start.model is not None:
+            model = self.start.model
+            self.config.update(hidden=list(model.nouts[:-1]), activation=model.activation,
+                               loss="bce" if model.output_activation == "sigmoid" else "hinge")
+        self._shuffler = random.Random(rng_seed)
+        self._new_model()
+        self.sample_index = None
+        self._sample_model = None
+        self._sample_layout = None
+        self._formula_cache = None
+        self._formula_layout = None
+
+    # -- dispatch -----------------------------------------------------------------------------------
+
+    def handle(self, message: dict) -> list[dict]:
+        """Act on one checked message; returns the messages to send back. A request that cannot
+        be done becomes an `error` message (with the request's type), never an exception."""
+        kind = message["type"]
+        try:
+            return getattr(self, "_on_" + kind)(message)
+        except (PlaygroundError, ProtocolError, adapters.FormulaError) as error:
+            return [error_message(str(error), kind)]
+
+    def state(self) -> dict:
+        """Everything the page shows, for a new tab or after a change of data or network."""
+        return {
+            "type": "state",
+            "version": self.version,
+            "playing": self.playing,
+            "limits": limits(),
+            "dataset": self.dataset,
+            "config": self.config,
+            "X": self.X,
+            "y": self.y,
+            "bounds": self.bounds,
+            "can_save": self.start.save_dir is not None,
+            "numpy": boundary.numpy is not None,
+            "history": self.history,
+            **self._snapshot(),
+        }
+
+    # -- training -----------------------------------------------------------------------------------
+
+    def train_for(self, seconds: float) -> list[dict]:
+        """Train for about `seconds` (at least one step), then report: the page's next frame."""
+        deadline = time.perf_counter() + seconds
+        losses = []
+        try:
+            while True:
+                losses.append(self._step())
+                if time.perf_counter() >= deadline:
+                    break
+        except PlaygroundError as error:
+            self.playing = False
+            replies = [error_message(str(error), "play")]
+            return ([self._update(losses)] if losses else []) + replies
+        return [self._update(losses)]
+
+    def _on_play(self, message):
+        if not self.X:
+            raise PlaygroundError("there are no points to train on: pick a dataset or click the map to add points")
+        self.playing = True
+        return []
+
+    def _on_pause(self, message):
+        self.playing = False
+        return [self._update([])]
+
+    def _on_step(self, message):
+        self.playing = False
+        return [self._update([self._step()])]
+
+    def _on_reset(self, message):
+        self.playing = False
+        self._new_model()
+        return [self.state()]
+
+    def _step(self) -> float:
+        if not self.X:
+            raise PlaygroundError("there are no points to train on: pick a dataset or click the map to add points")
+        batch = self._next_batch()
+        try:
+            loss = adapters.train_step(self.model, [self.X[i] for i in batch], [self._targets[i] for i in batch],
+                                       self._loss_fn, self.optimizer, self.config["l2"])
+        except adapters.DivergedError as error:
+            raise PlaygroundError(f"training stopped at step {self.steps + 1}: {error}; the weights are as they "
+                                  f"were; try a smaller learning rate") from None
+        self.steps += 1
+        return loss
+
+    def _next_batch(self) -> list[int]:
+        n = len(self.X)
+        size = min(self.config["batch_size"] or n, n)
+        if size == n:
+            self.epoch += 1
+            return list(range(n))
+        if self._position + size > len(self._order):
+            self._order = list(range(n))
+            self._shuffler.shuffle(self._order)
+            self._position = 0
+            self.epoch += 1
+        batch = self._order[self._position:self._position + size]
+        self._position += size
+        return batch
+
+    def _update(self, losses) -> dict:
+        if losses:
+            accuracy = self._accuracy()
+            self.history.append([self.steps, sum(losses) / len(losses), accuracy])
+            if len(self.history) > HISTORY_LIMIT:
+                self.history = self.history[::2]
+        return {"type": "update", "version": self.version, "playing": self.playing,
+                "new_history": self.history[-1:] if losses else [], **self._snapshot()}
+
+    def _snapshot(self) -> dict:
+        return {
+            "steps": self.steps,
+            "epoch": self.epoch,
+            "loss": self.history[-1][1] if self.history else None,
+            "accuracy": self.history[-1][2] if self.history else self._accuracy(),
+            "network": self._network(),
+            "boundary": {"size": boundary.GRID,
+                         "values": boundary.boundary_map(self.model, self.bounds, *self._decision())},
+        }
+
+    def _network(self) -> dict:
+        return {"sizes": [self.model.nin] + list(self.model.nouts),
+                "activation": self.model.activation,
+                "output_activation": self.model.output_activation,
+                "layers": [{"w": [[round(w.data, 6) for w in n.w] for n in layer.neurons],
+                            "b": [round(n.b.data, 6) for n in layer.neurons]} for layer in self.model.layers]}
+
+    def _decision(self) -> tuple[float, float]:
+        """The output value at the boundary, and how sharply the map shades away from it: raw
+        scores (hinge, logits) are read at 0, outputs near the 0/1 labels (mse, a sigmoid) at 1/2."""
+        if self.config["loss"] in ("mse", "bce"):
+            return 0.5, 4.0
+        return 0.0, 1.0
+
+    def _accuracy(self):
+        if not self.X:
+            return None
+        threshold = self._decision()[0]
+        scores = boundary.scores(self.model, self.X)
+        return sum((s > threshold) == (t == 1) for s, t in zip(scores, self.y)) / len(self.X)
+
+    # -- data ---------------------------------------------------------------------------------------
+
+    def _on_dataset(self, message):
+        dataset = {k: message[k] for k in ("name", "noise", "points", "seed")}
+        if dataset["name"] == "yours":
+            if self.start.data is None:
+                raise PlaygroundError("there is no data of yours: pass X and y to nn.open_playground")
+            self.X, self.y = [list(p) for p in self.start.data[0]], list(self.start.data[1])
+        else:
+            self.X, self.y = _generate(dataset)
+        self.dataset = dataset
+        self.bounds = _bounds(self.X)
+        self._data_changed()
+        return [self.state()]
+
+    def _on_add_point(self, message):
+        if len(self.X) >= MAX_POINTS:
+            raise PlaygroundError(f"there are already {MAX_POINTS} points, the limit")
+        xmin, xmax, ymin, ymax = self.bounds
+        if not (xmin <= message["x"] <= xmax and ymin <= message["y"] <= ymax):
+            raise PlaygroundError(f"the point ({message['x']:.3g}, {message['y']:.3g}) lies outside the map")
+        self.X.append([message["x"], message["y"]])
+        self.y.append(message["label"])
+        self._data_changed()
+        return [self.state()]
+
+    def _on_clear_points(self, message):
+        self.X, self.y = [], []
+        self.playing = False
+        self._data_changed()
+        return [self.state()]
+
+    def _data_changed(self):
+        self._targets = _targets(self.config["loss"], self.y)
+        self._order, self._position = [], 0
+        self.sample_index = None
+        self.dataset["points"] = len(self.X)
+
+    # -- the network --------------------------------------------------------------------------------
+
+    def _on_config(self, message):
+        new = {k: message[k] for k in DEFAULT_CONFIG}
+        old = self.config
+        self.config = new
+        if _architecture(new) != _architecture(old) or new["seed"] != old["seed"]:
+            self._new_model()
+            return [self.state()]
+        if new["optimizer"] != old["optimizer"]:
+            self.optimizer = _optimizer(new, self.model.parameters())
+        self.optimizer.lr = new["lr"]
+        self._targets = _targets(new["loss"], self.y)
+        self._loss_fn = _loss_function(new["loss"])
+        return [self.state()]
+
+    def _new_model(self):
+        """A fresh network for the current config (the launch model's weights, when it fits)."""
+        start = self.start.model
+        if start is not None and _architecture(self.config) == _architecture_of(start):
+            self.model = copy.deepcopy(start)
+        else:
+            hidden, act = self.config["hidden"], self.config["activation"]
+            out = "sigmoid" if self.config["loss"] == "bce" else "linear"
+            self.model = MLP(2, hidden + [1], activation=act, output_activation=out,
+                             init="he" if act == "relu" else "xavier", seed=self.config["seed"])
+        self.optimizer = _optimizer(self.config, self.model.parameters())
+        self._loss_fn = _loss_function(self.config["loss"])
+        self._targets = _targets(self.config["loss"], self.y)
+        self._order, self._position = [], 0
+        self.steps = self.epoch = 0
+        self.history = []
+        self.version += 1
+        self.sample_index = None
+
+    def _on_set_param(self, message):
+        named = dict(self.model.named_parameters())
+        if message["name"] not in named:
+            raise PlaygroundError(f"the network has no parameter {message['name']!r}")
+        named[message["name"]].data = message["value"]
+        return [self._update([])]
+
+    def _on_neuron_map(self, message):
+        layer, neuron = message["layer"], message["neuron"]
+        if layer >= len(self.model.layers) or neuron >= len(self.model.layers[layer].neurons):
+            raise PlaygroundError(f"the network has no neuron {neuron} in layer {layer}")
+        return [{"type": "neuron_map", "layer": layer, "neuron": neuron, "size": boundary.NEURON_GRID,
+                 "values": boundary.neuron_map(self.model, layer, neuron, self.bounds)}]
+
+    def _on_save(self, message):
+        folder = self.start.save_dir
+        if folder is None:
+            raise PlaygroundError("saving is off: start the playground with --save-dir FOLDER "
+                                  "(or save_dir= in Python) to choose where models go")
+        path = folder / f"{message['name']}.json"
+        if path.parent != folder:  # cannot happen with the checked name; never write elsewhere
+            raise PlaygroundError("the model can only be saved inside the save folder")
+        try:
+            self.model.save(path)
+        except (OSError, ValueError) as error:
+            raise PlaygroundError(f"could not save {path.name}: {getattr(error, 'strerror', None) or error}") from None
+        return [{"type": "saved", "path": os.fspath(path)}]
+
+    # -- backprop of one sample ---------------------------------------------------------------------
+
+    def _on_sample(self, message):
+        index = message["index"]
+        if index >= len(self.X):
+            raise PlaygroundError(f"there is no point {index}: the data has {len(self.X)} points")
+        if index != self.sample_index or message["x"] is None or self._sample_model is None:
+            # Step through a snapshot: training may go on, and the snapshot's gradients are its own.
+            self._sample_model = copy.deepcopy(self.model)
+            self.sample_index = index
+        x = message["x"] or self.X[index]
+        model = self._sample_model
+        model.zero_grad()
+        inputs = [Value(x[0], "x1"), Value(x[1], "x2")]
+        out = model(inputs)
+        loss = self._loss_fn([out], [self._targets[index]])
+        loss.label = "loss"
+        reply = {"type": "sample", "index": index, "x": [inputs[0].data, inputs[1].data], "label": self.y[index],
+                 "loss_name": self.config["loss"], "output": out.data}
+        reply.update(self._drawing(loss, "_sample_layout"))
+        reply.update(adapters.record_backward(loss))
+        return [reply]
+
+    def _drawing(self, root, slot: str) -> dict:
+        """The SVG of root's graph, or None when the page already has this layout (it then only
+        rewrites the numbers)."""
+        key = adapters.structure_key(root)
+        if key == getattr(self, slot):
+            return {"svg": None}
+        try:
+            svg, grouping = adapters.graph_svg(root)
+        except RuntimeError as error:
+            raise PlaygroundError(str(error)) from None
+        setattr(self, slot, key)
+        return {"svg": svg, "grouping": grouping}
+
+    # -- the expression sandbox ---------------------------------------------------------------------
+
+    def _on_formula(self, message):
+        text = message["text"]
+        if self._formula_cache is None or self._formula_cache[0] != text:
+            self._formula_cache = (text, adapters.parse_formula(text))
+        formula = self._formula_cache[1]
+        if not formula.variables:
+            raise PlaygroundError("the formula has no variables, so there is nothing to differentiate")
+        values = {name: message["values"].get(name, 1.0) for name in formula.variables}
+        try:
+            out, leaves = adapters.evaluate_formula(formula, values)
+            if not math.isfinite(out.data):
+                raise PlaygroundError(f"the formula is {out.data} at " + _point(values))
+        except (PlaygroundError, adapters.FormulaError) as error:
+            # The page still gets the variables, so its sliders can move to where f is defined.
+            return [error_message(f"{error} (at {_point(values)})", "formula"),
+                    {"type": "formula_variables", "text": text, "variables": formula.variables, "values": values}]
+        reply = {"type": "formula", "text": text, "variables": formula.variables, "values": values,
+                 "output": out.data}
+        reply.update(self._drawing(out, "_formula_layout"))
+        reply.update(adapters.record_backward(out))
+        reply["gradients"] = {name: _finite_or_none(leaf.grad) for name, leaf in leaves.items()}
+        plot = message["plot"] if message["plot"] in values else formula.variables[0]
+        reply["plot"] = _plot(formula, values, plot, message["range"])
+        return [reply]
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+
+
+def error_message(text: str, request: str | None = None) -> dict:
+    """The message that shows an error in the page."""
+    return {"type": "error", "message": text, "request": request}
+
+
+def _generate(dataset) -> tuple[list, list]:
+    X, y = GENERATORS[dataset["name"]](dataset["points"], noise=dataset["noise"], seed=dataset["seed"])
+    return [list(p) for p in X], [int(t) for t in y]
+
+
+def _bounds(X) -> list[float]:
+    """A square view around the points with a margin (the unit square around 0 when empty)."""
+    if not X:
+        return [-1.5, 1.5, -1.5, 1.5]
+    xs, ys = [p[0] for p in X], [p[1] for p in X]
+    cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+    half = max(max(xs) - min(xs), max(ys) - min(ys), 0.5) / 2 * 1.15 + 0.25
+    return [cx - half, cx + half, cy - half, cy + half]
+
+
+def _architecture(config) -> tuple:
+    return (tuple(config["hidden"]), config["activation"], config["loss"] == "bce")
+
+
+def _architecture_of(model) -> tuple:
+    return (tuple(model.nouts[:-1]), model.activation, model.output_activation == "sigmoid")
+
+
+def _optimizer(config, params):
+    name, lr = config["optimizer"], config["lr"]
+    if name == "sgd":
+        return SGD(params, lr=lr)
+    if name == "momentum":
+        return SGD(params, lr=lr, momentum=0.9)
+    if name == "adam":
+        return Adam(params, lr=lr)
+    return RMSprop(params, lr=lr)
+
+
+def _loss_function(name):
+    assert name in LOSSES
+    return {"hinge": _losses.hinge_loss, "bce_with_logits": _losses.binary_cross_entropy_with_logits,
+            "mse": _losses.mse_loss, "bce": _losses.binary_cross_entropy}[name]
+
+
+def _targets(loss: str, y) -> list:
+    """Labels in the loss's own convention: hinge wants -1/+1, the others 0/1."""
+    return [(1 if t == 1 else -1) for t in y] if loss == "hinge" else list(y)
+
+
+def _finite_or_none(x: float):
+    return x if math.isfinite(x) else None
+
+
+def _point(values) -> str:
+    return ", ".join(f"{name}={value:g}" for name, value in values.items())
+
+
+def _plot(formula, values, variable, span) -> dict:
+    """f and every df/dv along `variable` over span, the other variables held where they are.
+    A point where f is undefined or not finite is None (a gap in the curve)."""
+    low, high = span
+    xs = [low + (high - low) * i / (PLOT_POINTS - 1) for i in range(PLOT_POINTS)]
+    f, grads = [], {name: [] for name in values}
+    for x in xs:
+        point = dict(values, **{variable: x})
+        try:
+            out, leaves = adapters.evaluate_formula(formula, point)
+            out.backward()
+            ok = math.isfinite(out.data)
+        except adapters.FormulaError:
+            ok = False
+        f.append(out.data if ok else None)
+        for name in values:
+            grads[name].append(_finite_or_none(leaves[name].grad) if ok else None)
+    return {"variable": variable, "xs": xs, "f": f, "grads": grads}

@@ -1,0 +1,89 @@
+// The Backprop view: pick a data point, see its loss's computation graph, step through backward,
+// and drag the sample's inputs to watch every node's data and grad change.
+import { canvasPosition, drawMap, drawPoints, fmt, nearestPoint, projection } from "./draw.js";
+import { GraphStepper } from "./graph.js";
+
+const $ = (id) => document.getElementById(id);
+
+export class BackpropView {
+  constructor(connection) {
+    this.connection = connection;
+    this.state = null;
+    this.sample = null;     // the last sample reply
+    this.dragging = false;
+    this.stepper = new GraphStepper("bp");
+
+    connection.on("state", (m) => {
+      this.state = m;
+      this.sample = null;  // new data or a new network: choose a point again
+      $("bp-refresh").disabled = true;
+      this.setRanges();
+      this.draw();
+    });
+    connection.on("update", (m) => { if (this.state) { this.state.boundary = m.boundary; if (this.visible()) this.draw(); } });
+    connection.on("sample", (m) => this.onSample(m));
+
+    const map = $("bp-map");
+    map.addEventListener("mousedown", (event) => this.press(event));
+    map.addEventListener("mousemove", (event) => { if (this.dragging) this.moveTo(event); });
+    window.addEventListener("mouseup", () => { this.dragging = false; });
+    ["bp-x1", "bp-x2"].forEach((id) => $(id).addEventListener("input", () => {
+      if (this.sample) this.requestInputs([Number($("bp-x1").value), Number($("bp-x2").value)]);
+    }));
+    $("bp-refresh").addEventListener("click", () => {
+      if (this.sample) connection.send({ type: "sample", index: this.sample.index });
+    });
+  }
+
+  visible() { return $("view-backprop").classList.contains("active"); }
+  shown() { this.draw(); }
+
+  setRanges() {
+    if (!this.state) return;
+    const [xmin, xmax, ymin, ymax] = this.state.bounds;
+    Object.assign($("bp-x1"), { min: xmin, max: xmax });
+    Object.assign($("bp-x2"), { min: ymin, max: ymax });
+  }
+
+  press(event) {
+    if (!this.state) return;
+    const canvas = $("bp-map");
+    const [px, py] = canvasPosition(canvas, event);
+    if (this.sample) {  // grab the ringed sample to drag it
+      const [sx, sy] = projection(canvas, this.state.bounds).toPixel(...this.sample.x);
+      if ((sx - px) ** 2 + (sy - py) ** 2 < 15 ** 2) { this.dragging = true; return; }
+    }
+    const index = nearestPoint(canvas, this.state.bounds, this.state.X, px, py);
+    if (index >= 0) this.connection.send({ type: "sample", index });
+  }
+
+  moveTo(event) {
+    const canvas = $("bp-map");
+    const [px, py] = canvasPosition(canvas, event);
+    this.requestInputs(projection(canvas, this.state.bounds).toData(px, py));
+  }
+
+  requestInputs(x) {
+    this.connection.sendLatest({ type: "sample", index: this.sample.index, x });
+  }
+
+  onSample(m) {
+    this.sample = m;
+    $("bp-refresh").disabled = false;
+    $("bp-x1").value = m.x[0]; $("bp-x2").value = m.x[1];
+    $("bp-x1-value").textContent = fmt(m.x[0], 3);
+    $("bp-x2-value").textContent = fmt(m.x[1], 3);
+    const rootData = m.data[m.root].replace("data ", "");
+    $("bp-info").textContent = `point ${m.index}, class ${m.label}: the network outputs ${fmt(m.output)}, ` +
+      `${m.loss_name} loss ${rootData}. ${m.grouping === "collapse" ? "(A big network: one box per neuron.)" : ""}`;
+    this.stepper.show(m);
+    this.draw();
+  }
+
+  draw() {
+    if (!this.state) return;
+    const canvas = $("bp-map");
+    drawMap(canvas, this.state.boundary);
+    drawPoints(canvas, this.state.bounds, this.state.X, this.state.y, { radius: 3.5, ring: this.sample ? this.sample.x : null });
+  }
+}

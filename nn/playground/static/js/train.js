@@ -1,0 +1,254 @@
+// The Train view: data, network settings, play/pause/step/reset, and what training looks like live.
+import { CLASS_COLOURS, canvasPosition, drawLines, drawMap, drawPoints, fmt, projection } from "./draw.js";
+import { SVG_NS } from "./graph.js";
+
+const $ = (id) => document.getElementById(id);
+
+export class TrainView {
+  constructor(connection) {
+    this.connection = connection;
+    this.state = null;
+    this.version = 0;
+    this.history = [];
+    this.hover = null;       // {layer, neuron} while the mouse is on a neuron
+    this.neuronMap = null;   // that neuron's map, once it arrived
+    this.selected = null;    // the parameter name being edited
+    this.networkKey = "";
+
+    connection.on("state", (m) => this.onState(m));
+    connection.on("update", (m) => this.onUpdate(m));
+    connection.on("neuron_map", (m) => this.onNeuronMap(m));
+    connection.on("saved", (m) => { $("save-result").textContent = "saved " + m.path; });
+    connection.on("error", (m) => { if (m.request === "play") this.setPlaying(false); });
+
+    $("play").addEventListener("click", () => {
+      const playing = !this.playing;
+      this.setPlaying(playing);
+      connection.send({ type: playing ? "play" : "pause" });
+    });
+    $("step").addEventListener("click", () => connection.send({ type: "step" }));
+    $("reset").addEventListener("click", () => connection.send({ type: "reset" }));
+    $("new-data").addEventListener("click", () => this.sendDataset());
+    $("dataset").addEventListener("change", () => {
+      const noise = { moons: 0.1, circles: 0.05, xor: 0.1, spiral: 0.05, blobs: 0.5 }[$("dataset").value];
+      if (noise !== undefined) $("noise").value = noise;
+      this.sendDataset();
+    });
+    ["noise", "points", "data-seed"].forEach((id) => $(id).addEventListener("change", () => this.sendDataset()));
+    ["hidden", "activation", "loss", "optimizer", "lr", "batch", "l2", "model-seed"].forEach((id) =>
+      $(id).addEventListener("change", () => this.sendConfig()));
+    $("clear-points").addEventListener("click", () => connection.send({ type: "clear_points" }));
+    $("boundary").addEventListener("click", (event) => this.addPoint(event));
+    $("save").addEventListener("click", () => connection.send({ type: "save", name: $("save-name").value.trim() }));
+    $("weight-range").addEventListener("input", () => this.setParam(Number($("weight-range").value)));
+    $("weight-value").addEventListener("change", () => this.setParam(Number($("weight-value").value)));
+  }
+
+  shown() { this.draw(); }
+
+  setPlaying(playing) {
+    this.playing = playing;
+    $("play").textContent = playing ? "❚❚ pause" : "▶ play";
+  }
+
+  sendDataset() {
+    this.connection.sendLatest({
+      type: "dataset", name: $("dataset").value, noise: Number($("noise").value),
+      points: Number($("points").value), seed: Number($("data-seed").value),
+    });
+  }
+
+  sendConfig() {
+    const text = $("hidden").value.trim();
+    const hidden = text === "" ? [] : text.split(/[\s,]+/).filter((s) => s !== "").map(Number);
+    const batch = $("batch").value.trim();
+    this.connection.sendLatest({
+      type: "config", hidden, activation: $("activation").value, loss: $("loss").value,
+      optimizer: $("optimizer").value, lr: Number($("lr").value), batch_size: batch === "" ? null : Number(batch),
+      l2: Number($("l2").value), seed: Number($("model-seed").value),
+    });
+  }
+
+  addPoint(event) {
+    if (!this.state) return;
+    const [px, py] = canvasPosition($("boundary"), event);
+    const [x, y] = projection($("boundary"), this.state.bounds).toData(px, py);
+    const label = Number(document.querySelector("input[name=add-class]:checked").value);
+    this.connection.send({ type: "add_point", x, y, label });
+  }
+
+  // -- messages from the server --------------------------------------------------------------------
+
+  onState(m) {
+    this.state = m;
+    this.version = m.version;
+    this.history = m.history.slice();
+    this.setPlaying(m.playing);
+    const d = m.dataset, c = m.config;
+    $("dataset").value = d.name;
+    $("dataset").querySelector("option[value=yours]").hidden = d.name !== "yours";
+    $("noise").value = d.noise; $("points").value = d.points; $("data-seed").value = d.seed;
+    $("hidden").value = c.hidden.join(", "); $("activation").value = c.activation; $("loss").value = c.loss;
+    $("optimizer").value = c.optimizer; $("lr").value = c.lr; $("batch").value = c.batch_size === null ? "" : c.batch_size;
+    $("l2").value = c.l2; $("model-seed").value = c.seed;
+    $("save-box").hidden = !m.can_save;
+    this.applyFrame(m);
+  }
+
+  onUpdate(m) {
+    if (m.version < this.version || !this.state) return;  // a frame of a network since replaced
+    this.history.push(...m.new_history);
+    if (m.playing === false && this.playing && m.new_history.length === 0) this.setPlaying(false);
+    this.applyFrame(m);
+  }
+
+  applyFrame(m) {
+    this.state.network = m.network;
+    this.state.boundary = m.boundary;
+    $("stat-step").textContent = m.steps;
+    $("stat-epoch").textContent = m.epoch;
+    $("stat-loss").textContent = fmt(m.loss);
+    $("stat-accuracy").textContent = m.accuracy === null || m.accuracy === undefined ? "–" : `${(100 * m.accuracy).toFixed(1)}%`;
+    if (this.hover) this.requestNeuronMap();
+    this.draw();
+  }
+
+  onNeuronMap(m) {
+    if (this.hover && this.hover.layer === m.layer && this.hover.neuron === m.neuron) {
+      this.neuronMap = m;
+      this.drawBoundary();
+    }
+  }
+
+  // -- drawing ---------------------------------------------------------------------------------------
+
+  draw() {
+    if (!this.state) return;
+    this.drawBoundary();
+    this.drawNetwork();
+    this.drawCurves();
+  }
+
+  drawBoundary() {
+    const canvas = $("boundary"), s = this.state;
+    const showNeuron = this.hover && this.neuronMap;
+    drawMap(canvas, showNeuron ? this.neuronMap : s.boundary);
+    drawPoints(canvas, s.bounds, s.X, s.y);
+    $("boundary-caption").textContent = showNeuron
+      ? `neuron ${this.hover.layer}.${this.hover.neuron}: its own output over the plane (blue positive, orange negative)`
+      : "decision boundary: blue where the model says class 1, orange class 0; click to add a point";
+  }
+
+  drawCurves() {
+    const steps = this.history.map((h) => h[0]);
+    drawLines($("loss-plot"), [{ xs: steps, ys: this.history.map((h) => h[1]), colour: "#5f3dc4" }], { yMin: 0, title: "loss" });
+    drawLines($("accuracy-plot"), [{ xs: steps, ys: this.history.map((h) => h[2]), colour: "#2b8a3e" }],
+      { yMin: 0, yMax: 1, title: "accuracy" });
+  }
+
+  // The network as columns of neurons; edges coloured by sign and as wide as the weight is large.
+  drawNetwork() {
+    const net = this.state.network;
+    const svg = $("network");
+    const key = net.sizes.join("-");
+    if (key !== this.networkKey) this.buildNetwork(net);
+    let largest = 1e-9;
+    net.layers.forEach((layer) => layer.w.forEach((row) => row.forEach((w) => { largest = Math.max(largest, Math.abs(w)); })));
+    net.layers.forEach((layer, l) => layer.w.forEach((row, j) => row.forEach((w, i) => {
+      const edge = this.edges[l][j][i];
+      edge.setAttribute("stroke", w >= 0 ? CLASS_COLOURS[1] : CLASS_COLOURS[0]);
+      edge.setAttribute("stroke-width", (0.4 + 4 * Math.sqrt(Math.abs(w) / largest)).toFixed(2));
+      edge.setAttribute("stroke-opacity", (0.25 + 0.75 * Math.sqrt(Math.abs(w) / largest)).toFixed(2));
+    })));
+    net.layers.forEach((layer, l) => layer.b.forEach((b, j) => {
+      this.neurons[l + 1][j].querySelector("circle").setAttribute("fill", b >= 0 ? "#e7f5ff" : "#fff4e6");
+    }));
+    svg.classList.toggle("dense", net.sizes.some((n) => n > 12));
+    if (this.selected) this.showEditor(this.selected);
+  }
+
+  buildNetwork(net) {
+    const svg = $("network");
+    svg.replaceChildren();
+    this.networkKey = net.sizes.join("-");
+    const W = 440, H = 400, columns = net.sizes.length;
+    const x = (c) => 30 + (c * (W - 60)) / (columns - 1);
+    const y = (c, j) => { const n = net.sizes[c]; return H / 2 + (j - (n - 1) / 2) * Math.min(44, (H - 30) / n); };
+    const radius = Math.max(3.5, Math.min(11, (H - 30) / Math.max(...net.sizes) / 2.6));
+    const edgeLayer = document.createElementNS(SVG_NS, "g");
+    const nodeLayer = document.createElementNS(SVG_NS, "g");
+    svg.append(edgeLayer, nodeLayer);
+    this.edges = [];
+    net.layers.forEach((layer, l) => {
+      this.edges.push(layer.w.map((row, j) => row.map((_, i) => {
+        const name = `layers.${l}.neurons.${j}.w.${i}`;
+        const line = svgElement("line", { x1: x(l), y1: y(l, i), x2: x(l + 1), y2: y(l + 1, j), class: "edge" });
+        const hit = svgElement("line", { x1: x(l), y1: y(l, i), x2: x(l + 1), y2: y(l + 1, j), class: "edge-hit" });
+        hit.append(svgElement("title", {}, `${name}: weight from ${l === 0 ? "x" + (i + 1) : `neuron ${l - 1}.${i}`} into neuron ${l}.${j}`));
+        hit.addEventListener("click", () => this.showEditor(name));
+        edgeLayer.append(line, hit);
+        line.dataset.name = name;
+        return line;
+      })));
+    });
+    this.neurons = net.sizes.map((n, c) => Array.from({ length: n }, (_, j) => {
+      const g = svgElement("g", { class: c === 0 ? "input" : "neuron" });
+      g.append(svgElement("circle", { cx: x(c), cy: y(c, j), r: radius, fill: "white", stroke: "#343a40", "stroke-width": 1.2 }));
+      if (c === 0) g.append(svgElement("text", { x: x(c) - radius - 4, y: y(c, j) + 4, "text-anchor": "end" }, `x${j + 1}`));
+      if (c === columns - 1) g.append(svgElement("text", { x: x(c) + radius + 4, y: y(c, j) + 4 }, "out"));
+      if (c > 0) {
+        const where = { layer: c - 1, neuron: j };
+        g.append(svgElement("title", {}, `neuron ${c - 1}.${j} (bias layers.${c - 1}.neurons.${j}.b): hover to see its output, click to edit its bias`));
+        g.addEventListener("mouseenter", () => { this.hover = where; this.neuronMap = null; this.requestNeuronMap(); });
+        g.addEventListener("mouseleave", () => { this.hover = null; this.neuronMap = null; this.drawBoundary(); });
+        g.addEventListener("click", () => this.showEditor(`layers.${c - 1}.neurons.${j}.b`));
+      }
+      nodeLayer.append(g);
+      return g;
+    }));
+    this.selected = null;
+    $("weight-editor").hidden = true;
+  }
+
+  requestNeuronMap() {
+    this.connection.sendLatest({ type: "neuron_map", layer: this.hover.layer, neuron: this.hover.neuron });
+  }
+
+  // -- editing one weight or bias ---------------------------------------------------------------------
+
+  valueOf(name) {
+    const parts = name.split(".");  // layers.L.neurons.J.w.I  or  layers.L.neurons.J.b
+    const layer = this.state.network.layers[Number(parts[1])];
+    return parts[4] === "b" ? layer.b[Number(parts[3])] : layer.w[Number(parts[3])][Number(parts[5])];
+  }
+
+  showEditor(name) {
+    if (this.selected !== name) {
+      $("network").querySelectorAll(".selected").forEach((el) => el.classList.remove("selected"));
+      const line = $("network").querySelector(`line.edge[data-name="${name}"]`);
+      if (line) line.classList.add("selected");
+    }
+    this.selected = name;
+    const value = this.valueOf(name);
+    $("weight-editor").hidden = false;
+    $("weight-name").textContent = name;
+    const range = $("weight-range");
+    if (document.activeElement !== range) {
+      const reach = Math.max(3, Math.ceil(Math.abs(value)));
+      range.min = -reach; range.max = reach; range.value = value;
+    }
+    if (document.activeElement !== $("weight-value")) $("weight-value").value = fmt(value, 4);
+  }
+
+  setParam(value) {
+    if (!this.selected || !isFinite(value)) return;
+    this.connection.sendLatest({ type: "set_param", name: this.selected, value });
+  }
+}
+
+function svgElement(tag, attributes, text) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attributes)) el.setAttribute(k, v);
+  if (text !== undefined) el.textContent = text;
+  return el;
+}

@@ -1,0 +1,305 @@
+"""The model file: saving a module's parameters as readable JSON, and loading them back safely.
+
+A model file is one JSON object:
+
+    {"format": "gradwalk-model", "version": 1,
+     "architecture": {"type": "MLP", "nin": 2, ...},
+     "parameters": {"layers.0.neurons.0.w.0": 0.52, ...}}
+
+Saving writes the file atomically: a crash leaves the old file or the new one, never a mixture.
+Loading checks the whole file before it changes a single parameter, so a refused file never
+leaves a model half-loaded. `Module.save`, `Module.load`, `Module.load_state_dict` and
+`nn.load_model` all come here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import stat
+import tempfile
+
+FILE_FORMAT = "gradwalk-model"
+"""The marker in every saved model file; `load` refuses JSON without it."""
+
+FILE_VERSION = 1
+"""The version of the file layout written by `save`; `load` reads this version and older."""
+
+MAX_LOAD_PARAMETERS = 1_000_000
+"""The largest model `load_model` builds: every parameter is a Python object, so a million
+already takes seconds and hundreds of MB (build a bigger one yourself and call its `load`)."""
+
+
+class ModelFileError(ValueError):
+    """A model file (or state dict) that cannot be loaded; the message says what is wrong."""
+
+
+# -- saving -----------------------------------------------------------------------------------------
+
+
+def save_model(module, path) -> None:
+    """Write `module`'s architecture and parameters to `path` as JSON, atomically.
+
+    Refuses (ValueError) a NaN or infinite parameter, and a `path` that exists but is not a
+    regular file (a directory, a device such as /dev/null, a FIFO). A symbolic link is followed:
+    the file it points to is replaced and the link itself stays, as text editors do.
+    """
+    path = os.fspath(path)
+    named = module.named_parameters()
+    for name, p in named:
+        if not math.isfinite(p.data):
+            raise ValueError(f"cannot save: parameter {name!r} is {p.data!r}")
+    document = {
+        "format": FILE_FORMAT,
+        "version": FILE_VERSION,
+        "architecture": module.architecture(),
+        "parameters": {name: p.data for name, p in named},
+    }
+    text = json.dumps(document, indent=2, allow_nan=False) + "\n"
+    _atomic_write(path, text)
+
+
+def _atomic_write(path: str, text: str) -> None:
+    """Replace the file at `path` with `text` so that no crash can leave a partial or missing file."""
+    target = _writable_target(path)
+    directory = os.path.dirname(target)
+    # The temp file must live in the target's directory: os.replace is atomic only within one
+    # file system, and a rename is the only step that switches old content for new.
+    try:
+        fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".", suffix=".tmp", dir=directory)
+    except OSError as exc:  # e.g. a read-only folder: name the user's path, not the temp file's
+        raise type(exc)(exc.errno, f"cannot save to {path!r}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())  # the data must be on disk before the rename makes it visible
+        _copy_mode(target, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_directory(directory)
+
+
+def _writable_target(path: str) -> str:
+    """The absolute file `save` replaces for `path`, after refusing targets that are not files.
+
+    A rename over a device or FIFO would replace the device node itself with a JSON file (as root,
+    /dev/null would stop being a device), so anything that exists and is not a regular file is
+    refused. Symbolic links are resolved so that the rename replaces the file they point to.
+    """
+    target = os.path.realpath(path)
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        folder = os.path.dirname(target)
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"cannot save to {path!r}: the folder {folder!r} does not exist") from None
+        return target
+    if stat.S_ISDIR(mode):
+        raise ValueError(f"cannot save to {path!r}: it is a directory; give a file path such as "
+                         f"{os.path.join(path, 'model.json')!r}")
+    if not stat.S_ISREG(mode):
+        raise ValueError(f"cannot save to {path!r}: it exists and is not a regular file "
+                         f"(a {_file_kind(mode)}); give the path of a file")
+    return target
+
+
+def _file_kind(mode: int) -> str:
+    kinds = [(stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"), (stat.S_ISFIFO, "FIFO"),
+             (stat.S_ISSOCK, "socket")]
+    return next((name for test, name in kinds if test(mode)), "special file")
+
+
+def _copy_mode(path: str, tmp: str) -> None:
+    # mkstemp creates files readable by the owner only; give the result the permissions an
+    # ordinary open() would (or the replaced file's), so saving does not silently hide models.
+    try:
+        mode = os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(tmp, mode)
+
+
+def _fsync_directory(directory: str) -> None:
+    # Makes the rename itself durable on POSIX; not possible (nor needed) on Windows.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# -- loading ----------------------------------------------------------------------------------------
+
+
+def load_into(module, path) -> None:
+    """Load the parameters saved in `path` into `module` (see `Module.load`)."""
+    path = os.fspath(path)
+    document = read_model_file(path)
+    mine = module.architecture()
+    if document["architecture"] != mine:
+        raise ModelFileError(
+            f"{path}: saved from a different architecture: file has {document['architecture']}, "
+            f"this model is {mine}"
+        )
+    try:
+        set_parameters(module, document["parameters"])
+    except ModelFileError as exc:
+        raise ModelFileError(f"{path}: {exc}") from None
+
+
+def set_parameters(module, state) -> None:
+    """Set every parameter of `module` from `state` (name -> number), after checking all of it.
+
+    A missing or unexpected name, a value that is not a number, or a NaN/infinity raises
+    `ModelFileError` and leaves the module unchanged.
+    """
+    named = module.named_parameters()
+    values = _checked_values(state, named)
+    for (_, p), v in zip(named, values):
+        p.data = v
+
+
+def read_model_file(path) -> dict:
+    """Read and check the envelope of a saved model file (format marker, version, sections).
+
+    Returns the decoded document; the parameters themselves are checked against a model later.
+    """
+    path = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except UnicodeDecodeError:
+        raise ModelFileError(f"{path}: not a gradwalk model file (not UTF-8 text)") from None
+    try:
+        document = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(f"{path}: not a gradwalk model file (not valid JSON: {exc})") from None
+    except _DuplicateKey as exc:
+        raise ModelFileError(f"{path}: corrupt model file: key {exc.args[0]!r} appears twice") from None
+    except RecursionError:
+        raise ModelFileError(f"{path}: not a gradwalk model file (JSON nested too deeply to read)") from None
+    except ValueError as exc:  # e.g. an integer longer than Python's int conversion limit
+        raise ModelFileError(f"{path}: corrupt model file: {exc}") from None
+    if not isinstance(document, dict) or document.get("format") != FILE_FORMAT:
+        raise ModelFileError(f"{path}: not a gradwalk model file (no \"format\": \"{FILE_FORMAT}\" marker)")
+    version = document.get("version")
+    if type(version) is not int or version < 1:
+        raise ModelFileError(f"{path}: corrupt model file: version should be a positive integer, got {version!r}")
+    if version > FILE_VERSION:
+        raise ModelFileError(
+            f"{path}: saved by a newer gradwalk (file version {version}); this version reads up to {FILE_VERSION}"
+        )
+    if not isinstance(document.get("architecture"), dict):
+        raise ModelFileError(f"{path}: corrupt model file: \"architecture\" should be an object")
+    if not isinstance(document.get("parameters"), dict):
+        raise ModelFileError(f"{path}: corrupt model file: \"parameters\" should be an object of name -> number")
+    return document
+
+
+def load_model(path):
+    """Rebuild a `Neuron`, `Layer` or `MLP` from a file written by `save`, parameters included.
+
+    The architecture recorded in the file decides what is built; a file saved from any other
+    kind of module raises `ModelFileError` (create that module yourself and call its `load`).
+    Before anything is built, the parameter count the architecture implies must match the
+    file's parameters and be at most `MAX_LOAD_PARAMETERS`, so a corrupt or hostile size
+    is refused at once instead of building millions of Values.
+    """
+    from nn import layers  # nn.layers builds on nn.module, which imports this module
+
+    document = read_model_file(path)
+    arch = dict(document["architecture"])
+    kind = arch.pop("type", None)
+    builders = {"MLP": layers.MLP, "Layer": layers.Layer, "Neuron": layers.Neuron}
+    if kind not in builders:
+        raise ModelFileError(f"{path}: load_model rebuilds MLP, Layer or Neuron, but the file holds {kind!r}")
+    count = layers.parameter_count(document["architecture"])
+    if count is not None:  # None: malformed sizes, which the constructor below reports cheaply
+        if count > MAX_LOAD_PARAMETERS:
+            raise ModelFileError(
+                f"{path}: architecture {_brief(document['architecture'])} implies "
+                f"{count if count < 10**18 else 'over 10**18'} parameters, more than load_model builds "
+                f"(MAX_LOAD_PARAMETERS = {MAX_LOAD_PARAMETERS})"
+            )
+        if count != len(document["parameters"]):
+            raise ModelFileError(
+                f"{path}: architecture {_brief(document['architecture'])} implies {count} parameters, "
+                f"but the file has {len(document['parameters'])}"
+            )
+    try:
+        model = builders[kind](**arch, seed=0)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: corrupt architecture {document['architecture']}: {exc}") from None
+    model.load(path)
+    return model
+
+
+def _checked_values(state, named) -> list[float]:
+    """The new value for each of `named`'s parameters, taken from `state` after checking all."""
+    if not isinstance(state, dict):
+        raise ModelFileError(f"parameters should be a mapping of name -> number, got {type(state).__name__}")
+    expected = [name for name, _ in named]
+    expected_set = set(expected)  # built once: a lookup per key keeps loading linear
+    missing = [name for name in expected if name not in state]
+    extra = [name for name in state if name not in expected_set]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing {len(missing)} parameter(s): {_few(missing)}")
+        if extra:
+            parts.append(f"unexpected {len(extra)} parameter(s): {_few(extra)}")
+        raise ModelFileError("; ".join(parts))
+    values = []
+    for name in expected:
+        v = state[name]
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ModelFileError(f"parameter {name!r} should be a single number, got {type(v).__name__} {v!r:.60}")
+        try:
+            v = float(v)
+        except OverflowError:  # an int too large for a float, e.g. 400 digits
+            raise ModelFileError(
+                f"parameter {name!r} is an integer too large for a float ({v.bit_length()} bits)"
+            ) from None
+        if not math.isfinite(v):
+            raise ModelFileError(f"parameter {name!r} is {v!r}; only finite numbers can be loaded")
+        values.append(v)
+    return values
+
+
+def _few(names: list, limit: int = 5) -> str:
+    shown = ", ".join(repr(n) for n in names[:limit])
+    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _brief(architecture: dict) -> str:
+    # A hostile architecture can hold huge numbers; keep the message readable.
+    text = str(architecture)
+    return text if len(text) <= 200 else text[:200] + "...}"
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _no_duplicate_keys(pairs):
+    # json keeps the last of two equal keys silently; in a model file that means corruption.
+    out = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out

@@ -1,0 +1,66 @@
+"""A real browser for the page tests: Playwright driving the system's Chromium.
+
+Playwright's own browser download is not used (nor reachable everywhere): it launches the
+Chromium the system has (`chromium` on PATH, or the path in GRADWALK_CHROMIUM). Without one the
+browser tests skip locally; under CI they fail, because there they must run.
+
+    def test_something(page):          # a fresh 1200 x 800 page per test
+        page.goto(path.as_uri())
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+LAUNCH_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+VIEWPORT = {"width": 1200, "height": 800}
+
+
+def find_chromium():
+    """The Chromium to drive: GRADWALK_CHROMIUM, else the first of chromium, chromium-browser or
+    google-chrome on PATH; None when there is none."""
+    for name in (os.environ.get("GRADWALK_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+def _missing(what: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set but {what}: the browser tests must run in CI")
+    pytest.skip(f"{what}; the browser tests run in CI")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session (starting one takes about a second)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("Playwright is not installed (pip install -e '.[dev]')")
+    executable = find_chromium()
+    if executable is None:
+        _missing("Chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS, headless=True)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page (its own context: no state shared between tests) at 1200 x 800 CSS pixels.
+    Any JavaScript error on the page fails the test."""
+    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+    new_page = context.new_page()
+    errors = []
+    new_page.on("pageerror", lambda error: errors.append(str(error)))
+    yield new_page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
