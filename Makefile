@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 SYSTEM := bash .ci/ensure-system-packages
 BROWSER_PACKAGES := $(if $(CI),chromium=chromium)
 
-.PHONY: demo test test-fast bench clean
+.PHONY: demo test test-fast bench playground clean
 
 demo: $(VENV)/.installed-demos
 	@$(SYSTEM) dot=graphviz
@@ -28,6 +28,11 @@ test-fast: $(VENV)/.installed-test
 bench: $(VENV)/.installed-bench
 	$(PY) demos/benchmark.py
 
+# The live playground on 127.0.0.1: prints its URL and opens the browser (Ctrl-C stops it).
+playground: $(VENV)/.installed-playground
+	@$(SYSTEM) dot=graphviz
+	$(VENV)/bin/gradwalk playground
+
 # A venv needs Debian's python3-venv; install it once if `python3 -m venv` cannot make one.
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
@@ -41,7 +46,10 @@ $(VENV)/.installed-demos: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[demos]' && touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e '.[dev,demos]' && touch $@
+	$(PY) -m pip install -q -e '.[dev,demos,playground]' && touch $@
+
+$(VENV)/.installed-playground: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[playground]' && touch $@
 
 $(VENV)/.installed-bench: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[demos,bench]' && touch $@

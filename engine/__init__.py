@@ -24,6 +24,7 @@ from engine.graph import (
     zero_grad,
 )
 from engine.anomaly import AnomalyError, detect_anomaly
+from engine.trace import Replay, Tape, trace
 from engine.check import (
     GradcheckError, GradcheckRow, compare_gradients, gradcheck, gradcheck_table, grad, numerical_grad,
     numerical_grad_wrt, value_and_grad, gradgradcheck, local_derivative_errors,
@@ -37,6 +38,7 @@ __all__ = [
     "GradcheckError", "GradcheckRow", "compare_gradients", "gradcheck", "gradcheck_table", "grad", "numerical_grad",
     "numerical_grad_wrt", "value_and_grad", "gradgradcheck", "local_derivative_errors",
     "AnomalyError", "detect_anomaly",
+    "Replay", "Tape", "trace",
 ]
 
 # Pictures need graphviz, and the player its page templates: both load on first use (PEP 562),

@@ -260,10 +260,29 @@ class Command:
     run: Callable[[argparse.Namespace], int]  # returns the exit status
 
 
+def _playground_arguments(sub) -> None:
+    sub.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default 0: a free one)")
+    sub.add_argument("--no-browser", action="store_true", help="print the URL but do not open a browser")
+    sub.add_argument("--save-dir", metavar="FOLDER",
+                     help="folder where the page's 'save model' may write NAME.json (default: saving is off)")
+
+
+def _run_playground(args) -> int:
+    # The playground trains networks, so it lives in nn, and engine never imports nn: this
+    # command reaches it by name when it runs, so `import engine` and every other command stay
+    # free of nn (and of the web server the playground needs).
+    import importlib
+
+    playground = importlib.import_module("nn.playground")
+    return playground.run_command(port=args.port, open_browser=not args.no_browser, save_dir=args.save_dir)
+
+
 COMMANDS = [
     Command("draw", "forward, backward, and save a picture of the graph", _draw_arguments, _run_draw),
     Command("steps", "print the chain rule, one backward step at a time", _steps_arguments, _run_steps),
     Command("check", "compare backprop with finite differences (exit 1 if they disagree)", _check_arguments, _run_check),
+    Command("playground", "train and backprop live in the browser (needs the playground extra)", _playground_arguments,
+            _run_playground),
 ]
 
 
@@ -329,7 +348,7 @@ def main(argv=None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:  # one line, not the whole help text
             names = ",".join(c.name for c in COMMANDS)
-            print(f'usage: gradwalk {{{names}}} "FORMULA" NAME=NUMBER ... (see `gradwalk --help`)', file=sys.stderr)
+            print(f"usage: gradwalk {{{names}}} ... (see `gradwalk --help`)", file=sys.stderr)
             return EXIT_USAGE
         return args.run(args)
     except (UsageError, FormulaError) as error:

@@ -34,15 +34,17 @@ loss fits on a page. Jupyter's inline display collapses on its own (see `mimebun
 
 from __future__ import annotations
 
+import html
 import math
 import shutil
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 import graphviz
 
-from engine.drawing_groups import check_level, cluster_path, group_key, keys_with_adoption, natural_order
+from engine.drawing_groups import cluster_path, emit_clusters, group_key, keys_with_adoption, natural_order
+from engine.drawing_options import DEFAULT_MAX_NODES, DrawOptions
 from engine.drawing_style import (
     FONT, OP_FILL, PENDING, escape, format_number, grad_color, group_label, node_kind, value_label,
 )
@@ -54,10 +56,6 @@ __all__ = [
     "GraphvizNotFoundError", "build_drawing", "check_graphviz", "check_root", "draw", "draw_dot", "inline_options",
     "mimebundle", "render", "save_graph",
 ]
-
-DEFAULT_MAX_NODES = 600
-"""Boxes drawn at most by default (each comes with an op ellipse, so ~1,200 Graphviz nodes)."""
-# Graphviz needs a couple of seconds for 1,200 nodes, ~5 s for 3,000 and minutes for 10,000.
 
 INLINE_MAX_BOXES = 80
 """Boxes Jupyter shows inline at most; larger graphs are shown collapsed by neuron or layer."""
@@ -74,67 +72,6 @@ class GraphTooLargeError(ValueError):
 
 class GraphvizNotFoundError(RuntimeError):
     """Graphviz's `dot` program is not installed (or not on PATH); the message says how to install it."""
-
-
-# -- options ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DrawOptions:
-    """Every drawing option with its default, checked once when made. `draw_dot`, `draw`,
-    `save_graph` and `animate_backward` take these as keyword arguments.
-
-    Attributes:
-        rankdir: `"LR"` (left to right), `"TB"`, `"RL"` or `"BT"`.
-        digits: significant digits for data and grad (1 to 17).
-        show_grad: None: gradients are numbers once computed, i.e. when `root.grad != 0`
-            (every backward pass seeds the root with +1), and read `grad ?` before. True always
-            shows the numbers; False leaves the grad row out.
-        color_by_grad: tint each grad cell by sign and size: blue positive, red negative, the
-            stronger the larger |grad| relative to the largest in the graph.
-        max_nodes: most boxes to draw (None: no limit); more raises `GraphTooLargeError`.
-        cluster: frame boxes by `Value.scope`: `"neuron"` (nested inside their layer),
-            `"layer"`, or an int depth (scope `a.b.c` at depth 2 -> `a.b`).
-        collapse: replace every group (same choices as `cluster`) by one box showing the group's
-            size and its parameters' gradient norm. Leaves without a scope (e.g. parameters)
-            join a group when every node that uses them lies in that group.
-    """
-
-    rankdir: str = "LR"
-    digits: int = 4
-    show_grad: bool | None = None
-    color_by_grad: bool = False
-    max_nodes: int | None = DEFAULT_MAX_NODES
-    cluster: str | int | None = None
-    collapse: str | int | None = None
-
-    def __post_init__(self):
-        if self.rankdir not in ("LR", "TB", "RL", "BT"):
-            raise ValueError(f"rankdir must be 'LR', 'TB', 'RL' or 'BT', got {self.rankdir!r}")
-        if not _is_int(self.digits) or not 1 <= self.digits <= 17:
-            raise ValueError(f"digits must be an int from 1 to 17, got {self.digits!r}")
-        if self.show_grad is not None and not isinstance(self.show_grad, bool):
-            raise ValueError(f"show_grad must be None, True or False, got {self.show_grad!r}")
-        if not isinstance(self.color_by_grad, bool):
-            raise ValueError(f"color_by_grad must be True or False, got {self.color_by_grad!r}")
-        if self.max_nodes is not None and (not _is_int(self.max_nodes) or self.max_nodes < 1):
-            raise ValueError(f"max_nodes must be a positive int or None, got {self.max_nodes!r}")
-        check_level("cluster", self.cluster)
-        check_level("collapse", self.collapse)
-
-    @classmethod
-    def from_keywords(cls, caller: str, keywords: dict, allowed=None) -> "DrawOptions":
-        """`DrawOptions(**keywords)`, but an unknown name is a TypeError that names `caller`
-        and lists the options it takes (`allowed`, default: all of them)."""
-        allowed = allowed or [f.name for f in fields(cls)]
-        for name in keywords:
-            if name not in allowed:
-                raise TypeError(f"{caller} got an unknown option {name!r}; its options are {', '.join(allowed)}")
-        return cls(**keywords)
-
-
-def _is_int(x) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
 
 
 # -- the public API -----------------------------------------------------------------------------
@@ -234,16 +171,21 @@ def inline_options(root) -> DrawOptions | None:
 
 def mimebundle(root, include=None, exclude=None) -> dict:
     """What Jupyter shows for a Value (`Value._repr_mimebundle_`): its graph as SVG, collapsed
-    as `inline_options` decides, or just its repr when even that is too large or Graphviz is
-    missing -- a repr must never raise."""
+    as `inline_options` decides; when even that is too large, its repr and a line saying how to
+    draw it; just its repr when Graphviz is missing -- a repr must never raise."""
     bundle = {"text/plain": repr(root)}
     options = inline_options(root)
-    if options is not None:
+    if options is None:
+        bundle["text/html"] = (
+            f"<pre>{html.escape(repr(root))}</pre><p>Its graph has more than {INLINE_MAX_BOXES} boxes, too many "
+            f"to show inline; <code>draw_dot(value)</code> draws it.</p>"
+        )
+    else:
         drawing = build_drawing(root, options)
         if options.collapse is not None:
             drawing.digraph.attr(
                 label=f"{len(drawing.order)} values, one box per {_level_name(options.collapse)} "
-                f"(collapse={options.collapse!r}); draw_dot(root, max_nodes=None) draws every value",
+                f"(collapse={options.collapse!r}); draw_dot(value) draws each value",
                 labelloc="t", fontsize="11",
             )
         try:
@@ -372,7 +314,7 @@ def _emit(root, graph: _Graph, grouping: _Grouping, options: DrawOptions, grad_t
         node_attr={"fontname": FONT, "fontsize": "12"},
         edge_attr={"color": "#495057", "arrowsize": "0.7"},
     )
-    _emit_clusters(dot, items)
+    emit_clusters(dot, items)
     for src, dst, attrs in edges:
         dot.edge(src, dst, **attrs)
     return dot
@@ -451,39 +393,3 @@ def _emit_groups(root, graph, grouping, options, items, edges) -> None:
         kind = "output" if any(m is root for m in members[g]) else "group"
         path = cluster_path(key, options.cluster) if options.cluster is not None else ()
         items.append((path, f"g{g}", {"label": group_label(key, lines, kind), "shape": "plain", "id": f"g{g}"}))
-
-
-def _emit_clusters(dot, items) -> None:
-    """Add node statements to `dot`, nesting those with a cluster path in `cluster_*` subgraphs.
-
-    Clusters are numbered and emitted in natural order of their keys, so the output is stable."""
-    for path, name, attrs in items:
-        if not path:
-            dot.node(name, **attrs)
-    paths: list[tuple] = []
-    members: dict[tuple, list] = {}
-    for path, name, attrs in items:
-        for depth in range(1, len(path) + 1):
-            if path[:depth] not in members:
-                members[path[:depth]] = []
-                paths.append(path[:depth])
-        if path:
-            members[path].append((name, attrs))
-    paths.sort(key=lambda path: tuple(natural_order(key) for key in path))
-    number = {p: n for n, p in enumerate(paths)}
-
-    def emit(parent, path):
-        with parent.subgraph(name=f"cluster_{number[path]}") as sub:
-            sub.attr(
-                label="<" + escape(path[-1]) + ">", style="rounded,dashed", color="#adb5bd",
-                fontcolor="#495057", fontsize="11", id=f"c{number[path]}",
-            )
-            for name, attrs in members[path]:
-                sub.node(name, **attrs)
-            for child in paths:
-                if len(child) == len(path) + 1 and child[: len(path)] == path:
-                    emit(sub, child)
-
-    for path in paths:
-        if len(path) == 1:
-            emit(dot, path)

@@ -1,4 +1,5 @@
-"""Grouping a drawing's boxes by `Value.scope`, for `cluster=` and `collapse=`.
+"""Grouping a drawing's boxes by `Value.scope`, for `cluster=` and `collapse=`, and drawing the
+framed clusters.
 
 Networks built with `nn` stamp every node with the `name_scope` it was made in, such as
 `layers.1.neurons.3`. A *level* picks how much of that path forms a group:
@@ -13,7 +14,9 @@ Networks built with `nn` stamp every node with the `name_scope` it was made in, 
 
 from __future__ import annotations
 
-__all__ = ["check_level", "cluster_path", "group_key", "keys_with_adoption", "natural_order"]
+from engine.drawing_style import escape
+
+__all__ = ["check_level", "cluster_path", "emit_clusters", "group_key", "keys_with_adoption", "natural_order"]
 
 
 def check_level(option: str, level) -> None:
@@ -78,3 +81,40 @@ def keys_with_adoption(order, index, key_of) -> list:
             if first is not None and all(keys[u] == first for u in users[k]):
                 keys[k] = first
     return keys
+
+
+def emit_clusters(dot, items) -> None:
+    """Add node statements to the graphviz Digraph `dot`. `items` are (cluster path, node id,
+    attributes); a node with a path goes into nested `cluster_*` subgraphs, one per key of the
+    path (see `cluster_path`). Clusters are numbered and emitted in natural order of their keys,
+    so the output is stable."""
+    for path, name, attrs in items:
+        if not path:
+            dot.node(name, **attrs)
+    paths: list[tuple] = []
+    members: dict[tuple, list] = {}
+    for path, name, attrs in items:
+        for depth in range(1, len(path) + 1):
+            if path[:depth] not in members:
+                members[path[:depth]] = []
+                paths.append(path[:depth])
+        if path:
+            members[path].append((name, attrs))
+    paths.sort(key=lambda path: tuple(natural_order(key) for key in path))
+    number = {p: n for n, p in enumerate(paths)}
+
+    def emit(parent, path):
+        with parent.subgraph(name=f"cluster_{number[path]}") as sub:
+            sub.attr(
+                label="<" + escape(path[-1]) + ">", style="rounded,dashed", color="#adb5bd",
+                fontcolor="#495057", fontsize="11", id=f"c{number[path]}",
+            )
+            for name, attrs in members[path]:
+                sub.node(name, **attrs)
+            for child in paths:
+                if len(child) == len(path) + 1 and child[: len(path)] == path:
+                    emit(sub, child)
+
+    for path in paths:
+        if len(path) == 1:
+            emit(dot, path)

@@ -42,12 +42,14 @@ def dot(weights, inputs, bias=None) -> Value:
     inputs = list(inputs)
     if len(weights) != len(inputs):
         raise ValueError(f"dot needs as many weights as inputs, got {len(weights)} and {len(inputs)}")
-    operands = []
-    for w, x in zip(weights, inputs):
-        operands.append(w if type(w) is Value else _leaf(w, "dot"))
-        operands.append(x if type(x) is Value else _leaf(x, "dot"))
+    operands = [None] * (2 * len(weights))
+    operands[0::2] = weights
+    operands[1::2] = inputs
     if bias is not None:
-        operands.append(bias if type(bias) is Value else _leaf(bias, "dot"))
+        operands.append(bias)
+    for k, v in enumerate(operands):
+        if type(v) is not Value:
+            operands[k] = _leaf(v, "dot")
     return ops.dot_op.apply_n(operands)
 
 

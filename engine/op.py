@@ -37,7 +37,11 @@ def _slopes_closure(slopes: tuple):
     """A zero-argument function that returns `slopes`: a node's local-gradient closure."""
     # partial(tuple, t)() is tuple(t), which returns t itself: a callable that runs no Python
     # frame, made by one C call (see docs/performance.md).
-    return functools.partial(tuple, slopes)
+    return _partial(tuple, slopes)
+
+
+_partial = functools.partial
+_ONE, _ZERO = _slopes_closure((1.0,)), _slopes_closure((0.0,))
 
 
 def _fmt(c: float) -> str:
@@ -130,6 +134,7 @@ class Op(str):
         operators directly: `x * y` runs `apply2(x, y)` with no extra call in between.
         """
         op, forward, derivative, constant = self, self.forward, self.derivative, self._constant
+        slopes = _partial  # slopes(tuple, t) is the closure `lambda: t` (see _slopes_closure)
 
         def apply1(x):
             a = x.data
@@ -138,7 +143,14 @@ class Op(str):
                 refuse_nan(op, (a,))
             if not modes.recording:
                 return make_node(out, (), "", None)
-            return make_node(out, (x,), op, constant or _slopes_closure((derivative(a, out),)))
+            if constant:
+                return make_node(out, (x,), op, constant)
+            d = derivative(a, out)
+            # Slopes of exactly 1 or 0 (relu, abs) share one closure: no new object per node.
+            return make_node(out, (x,), op, _ONE if d == 1.0 else _ZERO if d == 0.0 else slopes(tuple, (d,)))
+
+        if self.arity == 2:
+            da, db = (d if callable(d) else (lambda a, b, out, d=d: d) for d in derivative)
 
         def apply2(x, other):
             if not isinstance(other, Value):
@@ -149,11 +161,7 @@ class Op(str):
                 refuse_nan(op, (a, b))
             if not modes.recording:
                 return make_node(out, (), "", None)
-            local = constant
-            if local is None:
-                da, db = derivative
-                local = _slopes_closure((_at(da, a, b, out), _at(db, a, b, out)))
-            return make_node(out, (x, other), op, local)
+            return make_node(out, (x, other), op, constant or slopes(tuple, (da(a, b, out), db(a, b, out))))
 
         def rapply2(x, number):
             return op.fold(_constant(number, op), 1 if op.commutative else 0).apply1(x)
@@ -163,10 +171,12 @@ class Op(str):
         elif self.arity == 2:
             self.apply2, self.rapply2 = apply2, rapply2
 
-    def apply_n(self, operands) -> Value:
-        """A node for op(operands) (an n-ary op such as `dot` or `sum`): every operand a Value."""
+    def apply_n(self, operands, xs=None) -> Value:
+        """A node for op(operands) (an n-ary op such as `dot` or `sum`): every operand a Value;
+        `xs`, their data, when the caller has it already."""
         operands = tuple(operands)
-        xs = [v.data for v in operands]
+        if xs is None:
+            xs = [v.data for v in operands]
         out = self.forward(xs)
         if out != out:
             refuse_nan(self, xs)
@@ -351,6 +361,24 @@ def define_op(name: str, forward, derivative, *, arity="counted", linear_in=(), 
     return op
 
 
+def forget_op(name: str) -> None:
+    """Remove an op you defined: from the registry, from Value's methods and from `engine`.
+
+    Nodes made with it keep working; new ones can't be made. gradwalk's own ops stay.
+    """
+    op = lookup(name)
+    if op.builtin:
+        raise ValueError(f"{name!r} is one of gradwalk's own ops and can't be removed")
+    del registry[name]
+    for attribute in list(_installed):
+        if getattr(getattr(Value, attribute, None), "__name__", None) == name:
+            delattr(Value, attribute)
+            _installed.discard(attribute)
+    engine = sys.modules.get("engine")
+    if engine is not None and getattr(engine, name, None) is op:
+        delattr(engine, name)
+
+
 def _install_method(op: Op, method: str | None) -> None:
     """Give Value the op as a method (`x.tanh()`) or, for + - * / **, as an operator."""
     if op.name in _OPERATORS:
@@ -363,21 +391,13 @@ def _install_method(op: Op, method: str | None) -> None:
             raise TypeError(f"op {op.name!r}: only one-operand ops become Value methods")
         if hasattr(Value, method) and method not in _installed:
             raise ValueError(f"Value already has an attribute {method!r}; pass method= another name")
-        setattr(Value, method, _method(op))
+        apply1 = op.apply1  # a plain function of x, so Value takes it as a method as it is
+        apply1.__name__, apply1.__qualname__, apply1.__doc__ = op.name, f"Value.{op.name}", op.__doc__
+        setattr(Value, method, apply1)
         _installed.add(method)
 
 
 _installed: set[str] = set()
-
-
-def _method(op: Op):
-    def method(self):
-        return op.apply1(self)
-
-    method.__name__ = op.name
-    method.__qualname__ = f"Value.{op.name}"
-    method.__doc__ = op.__doc__
-    return method
 
 
 def unary_ops() -> dict[str, Op]:
@@ -387,3 +407,13 @@ def unary_ops() -> dict[str, Op]:
 
 # The stdlib functions some definitions are built from, re-exported for engine.ops' table.
 add, sub, mul, truediv, neg = operator.add, operator.sub, operator.mul, operator.truediv, operator.neg
+
+
+def op_table() -> str:
+    """The README's table of ops, made from the registry: name, what it computes, its derivative."""
+    rows = ["| op | computes | local derivative |", "|---|---|---|"]
+    for name, op in registry.items():
+        if op.builtin:
+            computes = op.__doc__.split(";")[0].rstrip(".").replace("|", "\\|")
+            rows.append(f"| `{name}` | {computes} | `{op.formula}` |")
+    return "\n".join(rows)

@@ -11,7 +11,9 @@ a function of the CLI's formula language and an op of the test strategies; add y
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 
 from engine.op import add, define_op, mul, neg, registry, sub
 from engine.value import Value
@@ -29,8 +31,10 @@ def _is_array(x) -> bool:
     return type(x).__module__ == "numpy"
 
 
-def _step(x):
+def _step(x, out=None):
     """1 where x > 0, else 0: relu's slope. A constant, so its own derivative is 0."""
+    if type(x) is float:
+        return 1.0 if x > 0.0 else 0.0
     if isinstance(x, Value):
         x = x.data
     if _is_array(x):
@@ -144,10 +148,9 @@ def _pow(x, y):
 
 def _dot(xs):
     # Operands are w0, x0, w1, x1, ... and an optional bias last; terms are added in that order,
-    # the same order a chain of `*` and `+` nodes adds them.
-    total = 0.0
-    for i in range(0, len(xs) - 1, 2):
-        total += xs[i] * xs[i + 1]
+    # one by one from 0.0, the same order a chain of `*` and `+` nodes adds them.
+    pairs = len(xs) - len(xs) % 2
+    total = functools.reduce(operator.add, map(operator.mul, xs[0:pairs:2], xs[1:pairs:2]), 0.0)
     return total + xs[-1] if len(xs) % 2 else total
 
 
@@ -176,7 +179,7 @@ def _np(name):
 #          name        forward        local derivative(s)                            array forward
 
 add = define_op("+", add, (1.0, 1.0), commutative=True, array_forward=_np("add"),
-                formula="1", doc="a + b; d/da = 1, d/db = 1.")
+                formula="1, 1", doc="a + b; d/da = 1, d/db = 1.")
 sub = define_op("-", sub, (1.0, -1.0), array_forward=_np("subtract"),
                 formula="1, -1", doc="a - b; d/da = 1, d/db = -1.")
 mul = define_op("*", mul, (lambda a, b, out: b, lambda a, b, out: a), linear_in=(0, 1), commutative=True,
@@ -201,7 +204,7 @@ tanh = define_op("tanh", math.tanh, lambda x, out: 1.0 - out * out, array_forwar
 sigmoid = define_op("sigmoid", _sigmoid, lambda x, out: out * (1.0 - out),
                     array_forward=lambda x: 0.5 * (1.0 + _numpy().tanh(0.5 * x)), formula="s*(1 - s)",
                     doc="Logistic 1/(1 + e^-x), stable for every finite x; slope s(1 - s).")
-relu = define_op("relu", lambda x: x if x > 0.0 else 0.0, lambda x, out: _step(x),
+relu = define_op("relu", functools.partial(max, 0.0), _step,
                  array_forward=lambda x: _numpy().maximum(x, 0.0), formula="1 if x > 0 else 0", kinks=(0.0,),
                  doc="max(x, 0); slope 1 for x > 0, else 0 (0 at the kink too, as in PyTorch).")
 absolute = define_op("abs", abs, lambda x, out: _sign(x), array_forward=_np("abs"), formula="sign(x)",

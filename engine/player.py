@@ -34,6 +34,7 @@ from pathlib import Path
 from engine.drawing import DrawOptions, GraphTooLargeError, build_drawing, check_graphviz, check_root, render
 from engine.drawing_style import PENDING, format_number, grad_color, node_kind
 from engine.graph import node_names, topological_order
+from engine.stepper import describe
 
 __all__ = ["DEFAULT_MAX_CELLS", "Player", "animate_backward", "step_text"]
 
@@ -227,50 +228,35 @@ def _record_frames(root, order, options: DrawOptions) -> list[dict]:
 
 # -- what clicking a box shows --------------------------------------------------------------------
 
-_INFIX = ("**", "+", "-", "*", "/")
+_PLAIN_NAME = re.compile(r"[#\w][\w.#\[\]]*")
 
 
 def _operand(name: str) -> str:
-    """A name as an operand in a formula: parenthesised when it contains an operator or space."""
-    return f"({name})" if re.search(r"[-+*/ ]", name) else name
-
-
-def node_formula(node, names: dict) -> str:
-    """How `node` was computed, in its parents' names: `x * w`, `tanh(#4)`, `x ** 2`, `1 - y`.
-    A leaf has no formula ('')."""
-    parents = [_operand(names[id(p)]) for p in node.parents]
-    op = node.op
-    if not parents:
-        return ""
-    if len(parents) == 2 and op in _INFIX:
-        return f"{parents[0]} {op} {parents[1]}"
-    if len(parents) == 1:
-        for symbol in _INFIX:
-            if op.startswith(symbol) and len(op) > len(symbol):  # a constant folded in after: *3
-                return f"{parents[0]} {symbol} {op[len(symbol):]}"
-            if op.endswith(symbol) and len(op) > len(symbol):  # a constant folded in before: 1-
-                return f"{op[: -len(symbol)]} {symbol} {parents[0]}"
-        if op == "neg":
-            return f"-{parents[0]}"
-    if op == "sum":
-        return " + ".join(parents)
-    return f"{op}({', '.join(parents)})"
+    """A name as an operand in a formula: parenthesised unless it is a plain name such as `x`,
+    `#4` or `layers.0.w[1]`, so that `a+b` times `x` reads `(a+b)*x`."""
+    return name if _PLAIN_NAME.fullmatch(name) else f"({name})"
 
 
 def _node_info(root, order, names, digits) -> list[dict]:
-    """Per node, what its detail panel shows (the grad comes from the frame being shown)."""
+    """Per node, what its detail panel shows (the grad comes from the frame being shown): the
+    definition and local-derivative formulas are the ones the step texts print."""
     info = []
     for node in order:
         name = names[id(node)]
+        parents = [_operand(names[id(p)]) for p in node.parents]
+        definition, formulas = describe(node, parents, _operand(name)) if node.parents else ("", [])
         locals_ = node.local_grad() if node.parents else ()
         info.append({
             "name": name,
+            "operand": _operand(name),
             "kind": node_kind(node, node is root),
-            "op": node.op,
-            "formula": node_formula(node, names),
+            "op": str(node.op),
+            "formula": definition,
             "data": format_number(node.data, digits),
             "scope": node.scope or "",
-            "locals": [[names[id(p)], format_number(d, digits)] for p, d in zip(node.parents, locals_)],
+            "locals": [
+                [operand, formula, format_number(d, digits)] for operand, formula, d in zip(parents, formulas, locals_)
+            ],
         })
     return info
 

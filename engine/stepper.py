@@ -52,6 +52,7 @@ from dataclasses import dataclass
 
 from engine import modes
 from engine.graph import node_names, topological_order
+from engine.value import Value
 
 
 class StepperError(RuntimeError):
@@ -169,9 +170,16 @@ _steppers: weakref.WeakSet = weakref.WeakSet()
 class Stepper:
     """`backward()` one node at a time: an iterator of `BackwardStep`s with `peek()`, `back()`,
     `reset()`, `done` and `table()`. Made by `root.backward_steps()`; see the module docstring
-    for how it starts, finishes, and notices that something else changed its graph."""
+    for how it starts, finishes, and notices that something else changed its graph.
 
-    def __init__(self, root):
+    `put_back=False` leaves an earlier stepper that is part-way through the same graph alone: for
+    a tool that puts every grad back when it is done (the player does), so that the learner's own
+    stepper can go on afterwards.
+    """
+
+    def __init__(self, root, *, put_back: bool = True):
+        if not isinstance(root, Value):
+            raise TypeError(f"backward_steps needs a Value root, got {type(root).__name__}")
         order = topological_order(root)
         self.root = root
         self._order = order
@@ -181,13 +189,14 @@ class Stepper:
         self._interior = [node for node in reversed(order) if node.parents]  # in backward's order
         self.total = len(self._interior)
         self._call = f"{_paren(self.root_name)}.backward_steps()"
-        _put_back_unfinished(self._index, f"a new stepper {self._call}")
+        if put_back:
+            put_back_unfinished(order, f"a new stepper {self._call}")
         self._before = [node.grad for node in order]  # for reset()
         self._data = [node.data for node in order]
         self._grads = list(self._before)  # what this stepper has left in every node's grad
         self._done: list[BackwardStep] = []
         self._started = False
-        self._stale = ""  # why this stepper may not move any more ("" while it may)
+        self._stale = None  # (what changed, what to do) once this stepper may not move any more
         self._writes = modes.grad_writes  # the write counter when it last checked its graph
         _steppers.add(self)
 
@@ -204,9 +213,9 @@ class Stepper:
         return self._started and len(self._done) == self.total
 
     def __repr__(self) -> str:
-        reason = self._stale or self._changes(range(len(self._order)))
-        if reason:
-            return f"<stale backward stepper for {_paren(self.root_name)}: {reason}>"
+        stale = self._stale or self._changes(range(len(self._order)))
+        if stale:
+            return f"<stale backward stepper for {_paren(self.root_name)}: {stale[0]}; reset() starts it again>"
         if self.done:
             return f"<backward stepper for {_paren(self.root_name)}: finished, all {self.total} steps done>"
         node = self._interior[len(self._done)]
@@ -255,8 +264,9 @@ class Stepper:
         self._check(self._touched(self._interior[len(self._done)]))
         return self._compute(len(self._done), self._grads)
 
-    def back(self) -> BackwardStep | None:
-        """Undo the last step, restoring every grad it changed bit for bit, and return it.
+    def back(self) -> "Stepper":
+        """Undo the last step, restoring every grad it changed bit for bit. Returns the stepper
+        (whose echo says where it is now); `peek()` then shows the step that was undone.
 
         Undoing the first step also undoes the start of the pass: the grads are then exactly
         as they were before the stepper started.
@@ -265,7 +275,7 @@ class Stepper:
             raise StepperError(f"nothing to undo: {self._call} has not taken a step yet")
         if len(self._done) <= 1:
             self._check(None)
-            undone = self._done.pop() if self._done else None
+            self._done.clear()
             self._restore(self._before)
             self._started = False
         else:
@@ -275,7 +285,7 @@ class Stepper:
                 edge.parent.grad = edge.grad_before
                 self._grads[self._index[id(edge.parent)]] = edge.grad_before
         self._noted()
-        return undone
+        return self
 
     def reset(self) -> "Stepper":
         """Put every grad in the graph back as it was before this stepper started (also after
@@ -283,7 +293,7 @@ class Stepper:
         self._restore(self._before)
         self._done.clear()
         self._started = False
-        self._stale = ""
+        self._stale = None
         self._noted()
         return self
 
@@ -346,35 +356,41 @@ class Stepper:
             moved = modes.grad_writes != self._writes
             self._stale = self._changes(range(len(self._order)) if moved or touched is None else touched)
         if self._stale:
-            raise StaleStepperError(self._stale)
+            what, remedy = self._stale
+            raise StaleStepperError(
+                f"this {self._call} stepper is stale: {what}. Going on would mix its numbers with theirs and "
+                f"print wrong gradients, so it stops here: {remedy}, or start a new stepper."
+            )
         self._writes = modes.grad_writes
 
-    def _changes(self, indices) -> str:
-        """Why the nodes at `indices` are not as this stepper left them ("" if they are)."""
+    def _changes(self, indices) -> tuple[str, str] | None:
+        """What changed among the nodes at `indices` since this stepper last left them, and what
+        to do about it; None if nothing did."""
         for k in indices:
             node = self._order[k]
+            name = _paren(self._names[id(node)])
             if not _same(node.grad, self._grads[k]):
-                what = f"{_paren(self._names[id(node)])}.grad is {node.grad:.6g}; this stepper left it at {self._grads[k]:.6g}"
-                return self._stale_message("gradients", what, "reset() puts back the gradients from before it started")
+                what = f"{name}.grad is {node.grad:.6g}; this stepper left it at {self._grads[k]:.6g}"
+                return self._what_changed("gradients", what), "reset() puts back the gradients from before it started"
             if not _same(node.data, self._data[k]):
-                what = f"{_paren(self._names[id(node)])}.data is {node.data:.6g}; it was {self._data[k]:.6g} when the stepper was made"
-                return self._stale_message("values", what, "run the forward pass again and step the new graph")
-        return ""
+                what = f"{name}.data is {node.data:.6g}; it was {self._data[k]:.6g} when the stepper was made"
+                return self._what_changed("values", what), "run the forward pass again and step the new graph"
+        return None
 
-    def _stale_message(self, kind: str, what: str, remedy: str) -> str:
+    def _what_changed(self, kind: str, what: str) -> str:
         writes = modes.grad_writes - self._writes
         if writes == 1:
             who = f"{modes.last_grad_writer} changed {kind} in its graph"
         elif writes > 1:
-            who = f"{kind} in its graph were changed (the last of {writes} writes since then: {modes.last_grad_writer})"
+            who = f"{kind} in its graph were changed (the last of {writes} writes since: {modes.last_grad_writer})"
         else:
             who = f"code outside gradwalk's backward, steppers and optimizers changed {kind} in its graph"
-        if self._started and self._done:
-            when = f"after its step {len(self._done)} of {self.total}"
-        else:
-            when = "before its first step" if not self._started else "after it started"
-        return (f"this {self._call} stepper is stale: {when}, {who} ({what}). Going on would mix its numbers "
-                f"with theirs and print wrong gradients, so it stops here: {remedy}, or start a new stepper.")
+        return f"{self._where()}, {who} ({what})"
+
+    def _where(self) -> str:
+        if not self._started:
+            return "before its first step"
+        return f"after its step {len(self._done)} of {self.total}" if self._done else "after it started"
 
     def _noted(self) -> None:
         """Tell `engine.modes` that this stepper wrote gradients, and remember the counter."""
@@ -382,22 +398,28 @@ class Stepper:
         self._writes = modes.grad_writes
 
 
-def _put_back_unfinished(index: dict, by: str) -> None:
-    """Undo the part-way pass of every earlier stepper that shares nodes with the graph `index`
-    (id(node) -> position) and still holds its graph, and make it stale, saying `by` did it."""
-    for other in list(_steppers):
-        if not other._started or other.done or other._stale:
-            continue
-        if not any(id(node) in index for node in other._order):
+def put_back_unfinished(nodes, by: str) -> None:
+    """Undo the part-way pass of every stepper that shares a node with `nodes` and still holds
+    its graph as it left it, and make that stepper stale, saying that `by` (e.g. "o.backward()")
+    did it. Called by a new stepper, so that starting over gives one pass, not one and a half.
+
+    Costs nothing when no stepper is part-way through (the usual case).
+    """
+    unfinished = [s for s in _steppers if s._started and not s.done and not s._stale]
+    if not unfinished:
+        return
+    ours = {id(node) for node in nodes}
+    for other in unfinished:
+        if not any(id(node) in ours for node in other._order):
             continue
         if other._changes(range(len(other._order))):
             continue  # something else already wrote there: it is stale, and not ours to undo
-        other._restore(other._before)
         other._stale = (
-            f"this {other._call} stepper was replaced after its step {len(other._done)} of {other.total}: "
-            f"{by} put back the gradients it had changed, so that starting over gives one backward pass, "
-            f"not one and a half. Use the new stepper, or reset() this one to start it again."
+            f"{other._where()}, {by} started a new pass on its graph and first put back the gradients this "
+            f"one had changed, so that the graph holds one backward pass, not one and a half",
+            "reset() starts this one again",
         )
+        other._restore(other._before)
         modes.note_grad_write(by)
 
 

@@ -44,6 +44,14 @@ def plot_decision_boundary(model, X, y, path, **kwargs):
     _plot(model, X, y, path, **kwargs)
 
 
+def open_playground(model=None, X=None, y=None, **options):
+    """See `nn.playground.open_playground`: train and backprop live in the browser (imported on
+    first use: the web server it needs is the optional `playground` extra)."""
+    from nn.playground import open_playground as _open
+
+    return _open(model, X, y, **options)
+
+
 __all__ = [
     "Module", "ModelFileError", "FILE_FORMAT", "FILE_VERSION", "read_model_file", "resolve_rng", "load_model",
     "MAX_LOAD_PARAMETERS", "parameter_count",
@@ -54,5 +62,5 @@ __all__ = [
     "make_moons", "make_circles", "make_xor", "make_blobs", "make_spiral", "train_test_split",
     "fit", "train_step", "predict", "predict_proba", "predicted_class", "accuracy", "History",
     "TrainingDivergedError", "LOSSES",
-    "plot_history", "plot_decision_boundary",
+    "plot_history", "plot_decision_boundary", "open_playground",
 ]

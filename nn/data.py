@@ -242,14 +242,16 @@ class Standardizer:
     def fit(self, X) -> "Standardizer":
         """Learn each feature's mean and standard deviation from the samples X; returns self."""
         rows = _numeric_rows(X, None, "Standardizer.fit")
-        n = len(rows)
         mean, scale = [], []
-        for column in zip(*rows):
-            m = math.fsum(column) / n
-            if min(column) == max(column):
-                s = 1.0  # a constant feature: dividing by its zero spread would give NaN
-            else:
-                s = math.sqrt(math.fsum((v - m) ** 2 for v in column) / n)
+        for k, column in enumerate(zip(*rows)):
+            try:
+                m = math.fsum(column) / len(column)
+                s = _spread(column, m)
+            except OverflowError:
+                m = s = math.inf
+            if not (math.isfinite(m) and math.isfinite(s)):
+                raise ValueError(f"Standardizer.fit: feature {k} spans more than a float can hold "
+                                 f"(from {min(column)!r} to {max(column)!r}); rescale it first")
             mean.append(m)
             scale.append(s)
         self.mean, self.scale = mean, scale  # assigned together, after every check passed
@@ -260,7 +262,13 @@ class Standardizer:
         if self.mean is None:
             raise RuntimeError("this Standardizer is not fitted yet: call fit(X_train) first")
         rows = _numeric_rows(X, len(self.mean), "Standardizer.transform")
-        return [[(v - m) / s for v, m, s in zip(row, self.mean, self.scale)] for row in rows]
+        out = [[(v - m) / s for v, m, s in zip(row, self.mean, self.scale)] for row in rows]
+        for i, row in enumerate(out):
+            for k, z in enumerate(row):
+                if not math.isfinite(z):  # a value astronomically far from the training data
+                    raise ValueError(f"Standardizer.transform: X[{i}][{k}] = {rows[i][k]!r} is too far from the "
+                                     f"training data to standardise (mean {self.mean[k]!r}, scale {self.scale[k]!r})")
+        return out
 
     def fit_transform(self, X) -> list[list[float]]:
         """`fit(X)`, then `transform(X)`: for the training set."""
@@ -391,6 +399,17 @@ def _ragged_message(name: str, line: int, cells: list, columns, width: int, firs
                 f"but line {first_line} has {width} columns")
     return (f"{name}, line {line}, column {width + 1}: an extra cell {cells[width].strip()!r:.40} "
             f"({len(cells)} cells, but line {first_line} has {width} columns)")
+
+
+def _spread(column, m: float) -> float:
+    """The standard deviation (dividing by n) of `column` around its mean `m`; 1.0 when constant."""
+    if min(column) == max(column):
+        return 1.0  # a constant feature: dividing by its zero spread would give NaN
+    deviations = [v - m for v in column]
+    # Dividing by the largest deviation first keeps every square in [0, 1]: no overflow for
+    # huge values, and no spread rounded to 0 for tiny (subnormal) ones.
+    largest = max(abs(d) for d in deviations)
+    return largest * math.sqrt(math.fsum((d / largest) ** 2 for d in deviations) / len(deviations))
 
 
 def _numeric_rows(X, width, what: str) -> list[list[float]]:

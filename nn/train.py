@@ -60,9 +60,9 @@ def train_step(model, X, y, loss, optimizer) -> float:
         optimizer.step()                  # move each parameter against its gradient
 
     `loss` is a callable `(outputs, targets) -> Value` or a name from `LOSSES` (named binary
-    losses accept 0/1 or -1/+1 labels, see `fit`). A NaN or infinite loss raises
-    `TrainingDivergedError` and a NaN or infinite gradient `NonFiniteGradientError`, both before
-    any parameter changes.
+    losses accept 0/1 or -1/+1 labels, see `fit`). A NaN or infinite loss (or an overflow while
+    computing it) raises `TrainingDivergedError`, and a NaN or infinite gradient
+    `NonFiniteGradientError`, both before any parameter changes.
 
         >>> from nn import MLP, SGD, make_moons
         >>> X, y = make_moons(8, seed=0)
@@ -73,13 +73,15 @@ def train_step(model, X, y, loss, optimizer) -> float:
         True
     """
     loss_fn, targets = _resolve_loss(loss, y)
-    outputs = [model(x) for x in X]
-    total = loss_fn(outputs, targets)
+    hint = f"no parameter was updated (lr={optimizer.current_lr():g}: try a smaller learning rate)"
+    try:
+        outputs = [model(x) for x in X]
+        total = loss_fn(outputs, targets)
+    except ArithmeticError as exc:  # the engine refuses overflow and NaN results as they happen
+        raise TrainingDivergedError(f"the forward pass failed ({exc}); {hint}") from exc
     value = total.data
     if not math.isfinite(value):
-        raise TrainingDivergedError(
-            f"loss is {value!r}; no parameter was updated (lr={optimizer.current_lr():g}: try a smaller learning rate)"
-        )
+        raise TrainingDivergedError(f"loss is {value!r}; {hint}")
     optimizer.zero_grad()
     total.backward()
     optimizer.step()

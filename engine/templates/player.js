@@ -105,8 +105,9 @@
     table.appendChild(row("formula", node.formula ? node.name + " = " + node.formula : "none: a leaf (" + node.kind + ")"));
     table.appendChild(row("data", node.data));
     table.appendChild(row("grad", f.grads[k] + "  (" + STATE_NAMES[f.state[k]] + " at step " + step + ")"));
-    node.locals.forEach(function (pair) {
-      table.appendChild(row("local", "d" + node.name + "/d" + pair[0] + " = " + pair[1]));
+    node.locals.forEach(function (local) {  // [input name, derivative's formula, its value]
+      var formula = local[1] && local[1] !== local[2] ? local[1] + " = " : "";
+      table.appendChild(row("local", "\u2202" + node.operand + "/\u2202" + local[0] + " = " + formula + local[2]));
     });
     if (node.scope) table.appendChild(row("scope", node.scope));
     panel.replaceChildren(head, table);

@@ -35,25 +35,35 @@ def open_playground(model=None, X=None, y=None, *, port: int = 0, open_browser: 
     return _open(model, X, y, port=port, open_browser=open_browser, save_dir=save_dir, block=block)
 
 
-def main(argv=None, prog: str = "gradwalk playground") -> int:
-    """The `gradwalk playground` command (also `python -m nn.playground`); returns the exit status."""
-    import argparse
+def run_command(*, port: int = 0, open_browser: bool = True, save_dir=None,
+                prog: str = "gradwalk playground") -> int:
+    """What `gradwalk playground` does: serve until Ctrl-C; problems become one line on stderr.
+    Returns the exit status (0, or 2 when the server cannot start)."""
     import sys
 
-    parser = argparse.ArgumentParser(prog=prog, description="Train and backprop live in the browser, on gradwalk's engine.")
-    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default 0: a free one)")
-    parser.add_argument("--no-browser", action="store_true", help="print the URL but do not open a browser")
-    parser.add_argument("--save-dir", metavar="FOLDER",
-                        help="folder where the page's 'save model' may write NAME.json (default: saving is off)")
-    args = parser.parse_args(argv)
     try:
-        open_playground(port=args.port, open_browser=not args.no_browser, save_dir=args.save_dir)
-    except ImportError as error:
-        print(f"{prog}: error: {error}", file=sys.stderr)
-        return 2
-    except (OSError, ValueError) as error:
+        open_playground(port=port, open_browser=open_browser, save_dir=save_dir)
+    except (ImportError, OSError, ValueError) as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         pass
     return 0
+
+
+def add_arguments(parser) -> None:
+    """The command's options, added to an argparse parser (the `gradwalk` CLI uses this too)."""
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default 0: a free one)")
+    parser.add_argument("--no-browser", action="store_true", help="print the URL but do not open a browser")
+    parser.add_argument("--save-dir", metavar="FOLDER",
+                        help="folder where the page's 'save model' may write NAME.json (default: saving is off)")
+
+
+def main(argv=None, prog: str = "python -m nn.playground") -> int:
+    """`python -m nn.playground [--port N] [--no-browser] [--save-dir FOLDER]`; returns the exit status."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=prog, description="Train and backprop live in the browser, on gradwalk's engine.")
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    return run_command(port=args.port, open_browser=not args.no_browser, save_dir=args.save_dir, prog=prog)

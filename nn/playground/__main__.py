@@ -4,4 +4,4 @@ import sys
 
 from nn.playground import main
 
-sys.exit(main(prog="python -m nn.playground"))
+sys.exit(main())

@@ -11,6 +11,7 @@ import math
 
 from engine import Value, node_names, topological_order
 from nn.losses import l2_penalty
+from nn.train import train_step as nn_train_step
 
 # -- formulas -----------------------------------------------------------------------------------
 
@@ -86,11 +87,11 @@ def record_backward(root) -> dict:
     steps = []
     for step in root.backward_steps():
         node = step.node
+        header, text = _split_step_text(step)
         steps.append({
             "node": position[id(node)],
-            "header": (f"step {step.index}/{step.total}: {step.node_name} ({node.op}), "
-                       f"d{step.root_name}/d{step.node_name} = {step.upstream:.4g}"),
-            "text": str(step),
+            "header": header,
+            "text": text,
             "edges": [[position[id(edge.parent)], grad_text(edge.grad_after)] for edge in step.edges],
         })
     return {
@@ -100,6 +101,18 @@ def record_backward(root) -> dict:
         "root_grad": grad_text(root.grad),
         "steps": steps,
     }
+
+
+def _split_step_text(step) -> tuple[str, str]:
+    """The step's headline and its chain-rule lines, from the stepper's own text. A stepper whose
+    text starts with a `step k of n: ...` line has its headline; otherwise one is written here."""
+    text = str(step)
+    first, _, rest = text.partition("\n")
+    if first.startswith("step "):
+        return first, "\n".join(line[2:] if line.startswith("  ") else line for line in rest.splitlines())
+    header = (f"step {step.index} of {step.total}: {step.node_name} ({step.node.op}), "
+              f"d{step.root_name}/d{step.node_name} = {step.upstream:.4g}")
+    return header, text
 
 
 def structure_key(root) -> tuple:
@@ -181,17 +194,14 @@ def train_step(model, X, targets, loss_fn, optimizer, l2: float) -> float:
     Returns the batch loss before the update. Raises DivergedError, leaving every parameter as
     it was, when the loss or a gradient is not finite.
     """
-    outputs = [model(x) for x in X]
-    total = loss_fn(outputs, targets)
     if l2:
-        total = total + l2_penalty(optimizer.params, l2)
-    value = total.data
-    if not math.isfinite(value):
-        raise DivergedError(f"the loss is {value!r}")
-    optimizer.zero_grad()
-    total.backward()
+        params = optimizer.params
+
+        def objective(outputs, targets):
+            return loss_fn(outputs, targets) + l2_penalty(params, l2)
+    else:
+        objective = loss_fn
     try:
-        optimizer.step()
-    except FloatingPointError as error:  # nn.optim's NonFiniteGradientError
+        return nn_train_step(model, X, targets, objective, optimizer)
+    except FloatingPointError as error:  # nn's TrainingDivergedError and NonFiniteGradientError
         raise DivergedError(str(error)) from None
-    return value

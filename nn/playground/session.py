@@ -196,8 +196,7 @@ class Session:
             loss = adapters.train_step(self.model, [self.X[i] for i in batch], [self._targets[i] for i in batch],
                                        self._loss_fn, self.optimizer, self.config["l2"])
         except adapters.DivergedError as error:
-            raise PlaygroundError(f"training stopped at step {self.steps + 1}: {error}; the weights are as they "
-                                  f"were; try a smaller learning rate") from None
+            raise PlaygroundError(f"training stopped at step {self.steps + 1}: {error}") from None
         self.steps += 1
         return loss
 

@@ -384,7 +384,9 @@ def test_mimebundle_for_jupyter():
     bundle = mimebundle(neuron())
     assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
     assert bundle["text/plain"].startswith("Value(")
-    assert set(mimebundle(chain(1000))) == {"text/plain"}  # too large: text, quickly
+    too_large = mimebundle(chain(1000))  # no scopes to collapse by: text, quickly
+    assert set(too_large) == {"text/plain", "text/html"}
+    assert f"more than {INLINE_MAX_BOXES} boxes" in too_large["text/html"] and "draw_dot" in too_large["text/html"]
     assert set(mimebundle(neuron(), include={"text/plain"})) == {"text/plain"}
     assert "image/svg+xml" in draw_dot(neuron())._repr_mimebundle_()
 

@@ -18,6 +18,15 @@ from engine.formula import known_functions, parse_formula
 from engine.op import registry
 from engine.testing import expression_cases, op_names
 
+@pytest.fixture(autouse=True)
+def forget_ops_defined_here():
+    """Ops a test defines are removed afterwards, so the strategies of other tests never see them."""
+    before = set(registry)
+    yield
+    for name in set(registry) - before:
+        engine.op.forget_op(name)
+
+
 # Points where every built-in one-operand op is defined, smooth and moderate.
 POINTS = (-1.3, -0.4, 0.35, 0.9, 2.2)
 
@@ -115,17 +124,30 @@ def test_an_op_defined_outside_the_package_gets_everything():
     assert "atan" in engine.draw_dot(y).source
 
 
-@settings(max_examples=60, deadline=None)
-@given(expression_cases(ops=["atan", "*", "+c", "sin", "sum"]))
-def test_property_your_own_op_in_random_graphs(case):
+def test_property_your_own_op_in_random_graphs():
     _define_atan()
-    assert gradcheck(case.expression, *case.inputs, atol=1e-5, rtol=1e-4)
+
+    @settings(max_examples=60, deadline=None)
+    @given(expression_cases(ops=["atan", "*", "+c", "sin", "sum"]))
+    def backprop_matches_finite_differences(case):
+        assert gradcheck(case.expression, *case.inputs, atol=1e-5, rtol=1e-4)
+
+    backprop_matches_finite_differences()
 
 
 def test_a_wrong_derivative_is_caught_by_gradcheck_naming_the_op():
     wrong = define_op("wrong_atan", math.atan, lambda x, out: 1 / (1 + 2 * x * x))
     with pytest.raises(GradcheckError, match=r"op 'wrong_atan' at \(0\.7\)"):
         gradcheck(lambda v: wrong(v) * 3, 0.7)
+
+
+def test_forget_op_removes_a_user_op_everywhere():
+    _define_atan()
+    engine.op.forget_op("atan")
+    assert "atan" not in registry and not hasattr(Value, "atan") and not hasattr(engine, "atan")
+    assert "atan" not in op_names() and "atan" not in known_functions()
+    with pytest.raises(ValueError, match="gradwalk's own ops"):
+        engine.op.forget_op("tanh")
 
 
 def test_define_op_refuses_to_replace_builtins_and_bad_definitions():
@@ -245,3 +267,40 @@ def test_a_zero_upstream_gradient_passes_nothing_on():
     out = x.sqrt() * 0.0 + x  # sqrt's slope at 0 is inf; times a zero upstream it stays out
     out.backward()
     assert x.grad == 1.0
+
+
+def test_the_readme_op_table_matches_the_registry():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    start = readme.index("<!-- ops table: made by engine.op.op_table() -->") + len("<!-- ops table: made by engine.op.op_table() -->")
+    end = readme.index("<!-- end of ops table -->")
+    assert readme[start:end].strip() == engine.op.op_table()
+
+
+def test_anomaly_mode_names_the_op_its_inputs_and_the_line(tmp_path):
+    from engine import AnomalyError, detect_anomaly
+
+    x = Value(0.0, "x")
+    with pytest.raises(AnomalyError, match=r"(?s)sqrt node .*x=0\.0.*local derivative inf.*test_ops\.py:\d+"):
+        with detect_anomaly():
+            y = x.sqrt() + x
+            y.backward()
+    with pytest.raises(AnomalyError, match=r"\*0 of \(inf\) is NaN.*test_ops\.py:\d+"):
+        with detect_anomaly():
+            Value(math.inf) * 0
+    with pytest.raises(AnomalyError, match=r"\*10 made an infinity \(inf\) from finite inputs"):
+        with detect_anomaly():
+            Value(1e308) * 10 + Value(1.0).exp()  # the product saturates to inf: born here
+    # outside the block nothing is checked: the same graph backpropagates to inf quietly
+    y = x.sqrt() + x
+    y.backward()
+    assert engine.op.make_node is engine.value.make_node
+
+
+def test_anomaly_mode_catches_an_infinity_born_from_finite_numbers():
+    from engine import AnomalyError, detect_anomaly
+
+    with pytest.raises(AnomalyError, match=r"\* made an infinity \(inf\) from finite inputs"):
+        with detect_anomaly():
+            Value(1e200) * Value(1e200)

@@ -175,9 +175,9 @@ def test_back_undoes_each_step_bit_for_bit_and_the_first_undoes_the_start():
     for _ in steps:
         states.append(bits(grads(o)))
     assert len(states) == 4
-    for expected in reversed(states[:-1]):
-        undone = steps.back()
-        assert undone is not None and bits(grads(o)) == expected
+    for expected, index in zip(reversed(states[:-1]), [3, 2, 1]):
+        assert steps.back() is steps and bits(grads(o)) == expected
+        assert steps.peek().index == index  # the undone step is the next one again
     assert steps.position == 0 and not steps.done
     assert [step.index for step in steps] == [1, 2, 3]  # and it can go forward again
     assert bits(grads(o)) == states[-1]
@@ -222,7 +222,7 @@ def test_a_leaf_root_has_no_steps_but_exhausting_still_seeds_it():
     x = Value(2.0, "x")
     steps = Stepper(x)
     assert list(steps) == [] and x.grad == 1.0 and steps.done
-    assert steps.back() is None and x.grad == 0.0
+    assert steps.back() is steps and x.grad == 0.0
 
 
 # -- exhausting it is backward() -----------------------------------------------------------------------
@@ -295,7 +295,7 @@ def test_restarting_part_way_gives_one_pass_not_one_and_a_half():
     assert b.grad == 0.0  # the new stepper put back what the first one had added
     list(second)
     assert (x.grad, w.grad, b.grad) == pytest.approx((-1.5, 1.0, 0.5))
-    with pytest.raises(StaleStepperError, match="replaced after its step 2 of 3: a new stepper o.backward_steps()"):
+    with pytest.raises(StaleStepperError, match=r"stale: after its step 2 of 3, a new stepper o\.backward_steps\(\) started a new pass"):
         next(first)
     third = Stepper(o)  # after a finished pass, a new one is a second pass: leaves accumulate
     list(third)
@@ -351,3 +351,38 @@ def test_an_optimizer_step_changes_values_and_is_noticed():
     with pytest.raises(StaleStepperError, match=r"SGD\.step\(\)") as caught:
         next(steps)
     assert "w." in str(caught.value)
+
+
+def test_put_back_unfinished_lets_a_backward_pass_start_clean():
+    # What backward() can call first, so that a part-way stepper's additions are not counted twice.
+    from engine.stepper import put_back_unfinished
+
+    x, w, b, n, o = neuron()
+    steps = Stepper(o)
+    next(steps)
+    next(steps)
+    unrelated = Value(1.0) * 2
+    put_back_unfinished(topological_order(unrelated), "#1.backward()")  # shares no node: no effect
+    assert b.grad == pytest.approx(0.5)
+    put_back_unfinished(topological_order(o), "o.backward()")
+    assert b.grad == 0.0
+    o.backward()
+    assert (x.grad, w.grad, b.grad) == pytest.approx((-1.5, 1.0, 0.5))
+    with pytest.raises(StaleStepperError, match=r"o\.backward\(\) started a new pass on its graph"):
+        next(steps)
+
+
+def test_a_tool_that_restores_grads_can_step_without_disturbing_the_learner():
+    x, w, b, n, o = neuron()
+    mine = Stepper(o)
+    next(mine)
+    saved = [node.grad for node in topological_order(o)]
+    list(Stepper(o, put_back=False))  # e.g. the player: it walks a pass, then puts every grad back
+    for node, g in zip(topological_order(o), saved):
+        node.grad = g
+    assert len(list(mine)) == 2 and x.grad == pytest.approx(-1.5)
+
+
+def test_the_root_must_be_a_value():
+    with pytest.raises(TypeError, match="needs a Value root, got float"):
+        Stepper(1.0)

@@ -132,6 +132,14 @@ def test_train_step_refuses_a_non_finite_loss_before_any_update():
     assert model.state_dict() == before
 
 
+def test_train_step_reports_an_overflow_in_the_forward_pass_as_divergence():
+    model = Neuron(1, "linear", seed=0)
+    model.w[0].data, model.b.data = 1000.0, 0.0
+    with pytest.raises(TrainingDivergedError, match=r"forward pass failed \(exp overflows .*no parameter was updated"):
+        train_step(model, [[1.0]], [0.0], lambda o, t: o[0].exp(), SGD(model.parameters(), lr=0.1))
+    assert (model.w[0].data, model.b.data) == (1000.0, 0.0)
+
+
 def test_fit_refuses_an_optimizer_of_another_model():
     X, y = make_moons(10, seed=0)
     model, other = MLP(2, [3, 1], seed=0), MLP(2, [3, 1], seed=1)

@@ -1,0 +1,110 @@
+"""Fixtures for the playground's tests: a TestClient app, a live server, and a real browser.
+
+The browser is Playwright driving the system's Chromium, from a thread of its own: Playwright's
+sync API refuses to start while another sync session (the engine's browser tests keep one for
+the whole run) is open in the same thread. Scenarios run in that thread with `browse(scenario)`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+pytest.importorskip("starlette", reason="the playground needs the playground extra")
+pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
+
+from starlette.testclient import TestClient  # noqa: E402
+
+from nn.playground.server import PlaygroundServer, create_app  # noqa: E402
+
+BASE = "http://127.0.0.1:8765"
+ORIGIN = "http://127.0.0.1:8765"
+LAUNCH_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+VIEWPORT = {"width": 1400, "height": 900}
+
+
+@pytest.fixture
+def client():
+    """A TestClient on a fresh app, as seen from the playground's own page on 127.0.0.1:8765."""
+    app = create_app()
+    with TestClient(app, base_url=BASE) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def live_server():
+    """The playground served by uvicorn on a free port, for the browser."""
+    server = PlaygroundServer(create_app()).start()
+    yield server
+    server.stop()
+
+
+def _find_chromium():
+    for name in (os.environ.get("GRADWALK_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+def _missing(what: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set but {what}: the browser tests must run in CI")
+    pytest.skip(f"{what}; the browser tests run in CI")
+
+
+class BrowserThread:
+    """A headless Chromium owned by one thread; `run(scenario)` calls `scenario(page)` there on a
+    fresh page and returns its result (or raises what it raised). JavaScript errors fail it."""
+
+    def __init__(self, executable: str):
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="playwright")
+        self._thread.submit(self._start, executable).result(timeout=60)
+
+    def _start(self, executable):
+        from playwright.sync_api import sync_playwright
+
+        self._playwright = sync_playwright().start()
+        self._browser = self._playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS, headless=True)
+
+    def run(self, scenario):
+        return self._thread.submit(self._run, scenario).result(timeout=300)
+
+    def _run(self, scenario):
+        context = self._browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        try:
+            result = scenario(page)
+        finally:
+            context.close()
+        assert not errors, f"JavaScript errors on the page: {errors}"
+        return result
+
+    def close(self):
+        def stop():
+            self._browser.close()
+            self._playwright.stop()
+
+        self._thread.submit(stop).result(timeout=60)
+        self._thread.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browse():
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _missing("Playwright is not installed (pip install -e '.[dev]')")
+    executable = _find_chromium()
+    if executable is None:
+        _missing("Chromium is not installed (apt-get install chromium)")
+    browser = BrowserThread(executable)
+    yield browser.run
+    browser.close()
