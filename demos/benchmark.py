@@ -1,10 +1,22 @@
-"""How fast is gradwalk? The same scalar workloads on gradwalk, micrograd and PyTorch 0-d tensors.
+"""How fast is gradwalk? The same workloads on gradwalk, micrograd, plain Python floats and PyTorch.
 
-Every peer runs in this one process, interleaved: each repetition runs every workload on every
-peer (in a rotating order) before the next repetition starts, so a noisy neighbour on a shared
-machine slows all peers alike. The table shows the median of the repetitions and each peer's
-speed relative to micrograd (higher is faster). A peer that is not installed is skipped:
-micrograd and torch come with the `bench` extra (`pip install -e '.[bench]'`, or `make bench`).
+What a process has imported changes what is measured: micrograd's graphs are reference cycles,
+so its garbage collector runs often, and each full pass walks every object in the process (torch
+alone brings ~150,000 of them). So the script runs each set of peers in a child process of its
+own, and every ratio in a table is against micrograd measured in that same process:
+
+  clean   gradwalk, micrograd and the plain-float floor; neither numpy nor torch is imported.
+          The headline table.
+  numpy   gradwalk's replay path (record one sample's graph, replay the batch with numpy), the
+          same training step node by node, and micrograd.
+  torch   PyTorch driven op by op on 0-d tensors, PyTorch on the whole batch (float64, one
+          thread), and micrograd.
+
+Inside a process, each repetition runs every workload on every peer (in a rotating order)
+before the next repetition starts, so a noisy neighbour on a shared machine slows all peers
+alike. Tables show the median of the repetitions and the speed relative to micrograd (higher is
+faster). A peer that is not installed is skipped: micrograd and torch come with the `bench`
+extra (`pip install -e '.[bench]'`, or `make bench`), numpy with `fast`.
 
 Workloads:
   A  chain: y = tanh(y * 1.0001 + 0.0001), N times, then backward. micrograd 0.1.0 has no tanh,
@@ -15,45 +27,78 @@ Workloads:
      forward, zero grads, backward, SGD. Every peer trains the same weights on the same points.
      gradwalk runs its default MLP (one fused `dot` node per neuron), the elementary graph
      (`fused=False`: the same `*` and `+` nodes micrograd builds), and the fused graph built
-     from `engine.dot` without `nn` (what `nn`'s bookkeeping costs).
+     from `engine.dot` without `nn` (what `nn`'s bookkeeping costs). "plain floats" is the same
+     step written by hand on Python floats, with no graph: the floor for pure Python.
+     In the numpy process: "fit step" is what `nn.fit` runs per step (nn's hinge_loss and
+     l2_penalty), node by node and with `replay=True` (the model replayed from a tape, the loss
+     on Values); "one array per node" replays without grouping a layer into a matrix product;
+     "loss on the tape" records model and hinge loss per sample (the label an input), and the
+     L2 penalty as a second tape, so that no Value is built per step at all.
   C  make 2 x 100,000 leaves, Python's sum() of their 100,000 products, then backward
      (gradwalk's `sum_values` too).
   D  memory: bytes per node of B's graph while it is alive (tracemalloc, after backward), and
      whether the graph is freed by reference counting alone when the loss goes away.
 
-Timing covers building the graph, backward, and dropping it. Before each timed run the script
+Timing covers building the graph, backward, and dropping it. A B step under 10 ms is timed as a
+run of consecutive steps lasting about 20 ms, and reported per step. Before each timed run the script
 calls gc.collect() (untimed), so no peer pays for another's garbage; micrograd's graphs are
 reference cycles that only the collector frees, so that untimed collection favours micrograd.
 
 Run:
-    python demos/benchmark.py                 # full run (several minutes)
-    python demos/benchmark.py --reps 3        # fewer repetitions
-    python demos/benchmark.py --quick         # tiny sizes: a smoke test, numbers meaningless
+    python demos/benchmark.py                  # full run, three processes (several minutes)
+    python demos/benchmark.py --reps 3         # fewer repetitions
+    python demos/benchmark.py --quick          # tiny sizes: a smoke test, numbers meaningless
+    python demos/benchmark.py --profile        # where the default step's time goes
+    python demos/benchmark.py --baseline DIR   # also B for the gradwalk in DIR (e.g. an export
+                                               # of the last commit), in a process of its own;
+                                               # give it more than once to compare several
+    python demos/benchmark.py --in-process     # every peer in this one process
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
+import math
+import os
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
 import weakref
 from contextlib import contextmanager
 
+import engine
 from engine import Value, dot, sum_values, topological_order
 
 SEED = 1337
 LEARNING_RATE = 0.1
 ALPHA = 1e-4  # L2 coefficient, as in micrograd's demo
+SIZES = [2, 16, 16, 1]  # the MLP of micrograd's demo
+SHORT_STEP = 0.01  # seconds: a B step shorter than this is timed over a run of steps
+
+PROCESSES = {  # which peers each child process runs, and which workloads
+    "clean": (["gradwalk", "micrograd", "floats"], "ABCD"),
+    "numpy": (["replay", "micrograd"], "B"),
+    "torch": (["torch", "micrograd"], "ABCD"),
+    "baseline": (["gradwalk", "micrograd"], "B"),
+}
+PROCESS_TITLES = {
+    "clean": "clean process (gradwalk, micrograd, plain floats; no numpy, no torch)",
+    "numpy": "numpy imported (replay)",
+    "torch": "torch imported",
+    "baseline": "baseline gradwalk",
+}
 
 
 # -- peers ----------------------------------------------------------------------------------------
-# Each peer builds the workloads from its own API. `chain(n)`, `sum_products(pairs)` and a training
-# step each build a graph, run backward and drop the graph; the caller times them.
+# Each peer builds the workloads from its own API. `chain(n)`, `sum_products(a, b)` and a training
+# step each build a graph, run backward and drop the graph; the caller times them. `b_variants`
+# lists (label, make) for workload B, where make() returns a step function on fresh weights.
 
 
 class ScalarPeer:
@@ -72,6 +117,18 @@ class ScalarPeer:
 
     def data(self, v):
         return v.data
+
+    def b_variants(self, weights, X, y):
+        variants = []
+        for suffix, kind in self.model_kinds():
+            def make(kind=kind):
+                model = self.model(weights, kind)
+                return lambda: training_step(self, model, X, y)
+            variants.append((f"{self.name} {suffix}".strip(), make))
+        return variants
+
+    def model_kinds(self):
+        return [("", False)]
 
 
 class Gradwalk(ScalarPeer):
@@ -104,13 +161,17 @@ class Gradwalk(ScalarPeer):
             return EngineMLP(weights)
         from nn import MLP
 
-        model = MLP(2, [16, 16, 1], activation="relu", output_activation="linear", fused=fused)
+        model = MLP(2, SIZES[1:], activation="relu", output_activation="linear", fused=fused)
         for p, w in zip(model.parameters(), weights, strict=True):
             p.data = w
         return model
 
     wrap_inputs = staticmethod(lambda X: [[Value(x1), Value(x2)] for x1, x2 in X])
 
+    def model_kinds(self):
+        """gradwalk's default MLP, its elementary graph, and the same fused graph built from
+        `engine.dot` directly."""
+        return [("fused MLP", True), ("elementary", False), ("dot, no nn", "engine")]
 
     def graph_nodes(self, root):
         return topological_order(root)
@@ -122,9 +183,8 @@ class EngineMLP:
 
     def __init__(self, weights):
         it = iter(weights)
-        sizes = [2, 16, 16, 1]
         self.layers = [[([Value(next(it)) for _ in range(nin)], Value(next(it))) for _ in range(nout)]
-                       for nin, nout in zip(sizes, sizes[1:])]
+                       for nin, nout in zip(SIZES, SIZES[1:])]
 
     def __call__(self, x):
         last = len(self.layers) - 1
@@ -166,14 +226,13 @@ class Micrograd(ScalarPeer):
         return total.data
 
     def model(self, weights, fused):
-        model = self.MLP(2, [16, 16, 1])
+        model = self.MLP(SIZES[0], SIZES[1:])
         for p, w in zip(model.parameters(), weights, strict=True):
             p.data = w
         return model
 
     def wrap_inputs(self, X):
         return [list(map(self.Value, row)) for row in X]
-
 
     def graph_nodes(self, root):
         seen, stack = {id(root): root}, [root]
@@ -183,6 +242,144 @@ class Micrograd(ScalarPeer):
                     seen[id(child)] = child
                     stack.append(child)
         return list(seen.values())
+
+
+class PlainFloats:
+    """Workload B written by hand on Python floats for this one network: forward, hinge + L2,
+    backward and SGD, with no graph and no autodiff. The floor for a pure-Python scalar step."""
+
+    name = "plain floats"
+
+    def b_variants(self, weights, X, y):
+        def make():
+            it = iter(weights)
+            # Per layer: W (a list of rows, one per neuron) and b, in micrograd's parameter order.
+            layers = []
+            for nin, nout in zip(SIZES, SIZES[1:]):
+                rows, biases = [], []
+                for _ in range(nout):
+                    rows.append([next(it) for _ in range(nin)])
+                    biases.append(next(it))
+                layers.append((rows, biases))
+            return lambda: plain_float_step(layers, X, y)
+
+        return [("plain floats (no graph)", make)]
+
+
+def plain_float_step(layers, X, y):
+    """One step of B on floats; updates `layers` in place, returns (loss, accuracy)."""
+    n, last = len(X), len(layers) - 1
+    grads = [([[0.0] * len(row) for row in W], [0.0] * len(b)) for W, b in layers]
+    data_loss, correct = 0.0, 0
+    for x, yi in zip(X, y):
+        activations, pre = [list(x)], []
+        for k, (W, b) in enumerate(layers):
+            a = activations[-1]
+            z = [sum(w * ai for w, ai in zip(row, a)) + bj for row, bj in zip(W, b)]
+            pre.append(z)
+            activations.append(z if k == last else [v if v > 0.0 else 0.0 for v in z])
+        score = activations[-1][0]
+        correct += (yi > 0) == (score > 0)
+        margin = 1.0 + -yi * score
+        if margin <= 0.0:  # relu(margin) is 0 here: no loss, no gradient
+            continue
+        data_loss += margin
+        upstream = [-yi / n]  # d(mean hinge)/d(score)
+        for k in range(last, -1, -1):
+            W, _ = layers[k]
+            gW, gb = grads[k]
+            if k != last:  # back through the relu
+                upstream = [g if z > 0.0 else 0.0 for g, z in zip(upstream, pre[k])]
+            a = activations[k]
+            below = [0.0] * len(a)
+            for j, g in enumerate(upstream):
+                if g == 0.0:
+                    continue
+                row, grow = W[j], gW[j]
+                for i, ai in enumerate(a):
+                    grow[i] += g * ai
+                    below[i] += g * row[i]
+                gb[j] += g
+            upstream = below
+    reg = 0.0
+    for (W, b), (gW, gb) in zip(layers, grads):
+        for row, grow in zip(W, gW):
+            for i, w in enumerate(row):
+                reg += w * w
+                row[i] = w - LEARNING_RATE * (grow[i] + 2.0 * ALPHA * w)
+        for j, bj in enumerate(b):
+            reg += bj * bj
+            b[j] = bj - LEARNING_RATE * (gb[j] + 2.0 * ALPHA * bj)
+    return data_loss / n + ALPHA * reg, correct / n
+
+
+class GradwalkReplay:
+    """gradwalk's trace-once-replay-batched path (needs numpy), next to the same step node by node."""
+
+    name = "gradwalk"
+
+    def __init__(self):
+        import numpy
+
+        from nn.replay import TapedModel
+
+        self.np, self.TapedModel = numpy, TapedModel
+
+    def b_variants(self, weights, X, y):
+        gradwalk = Gradwalk()
+
+        def fit_step(replay, grouped=True):
+            def make():
+                model = gradwalk.model(weights, True)
+                taped = self.TapedModel(model, X[0], grouped=grouped) if replay else None
+                return lambda: fit_like_step(model, taped, X, y)
+            return make
+
+        return [("gradwalk fit step, node by node", fit_step(False)),
+                ("gradwalk fit step, replay=True", fit_step(True)),
+                ("gradwalk replay, one array per node", fit_step(True, grouped=False)),
+                ("gradwalk replay, loss on the tape", lambda: self.taped_loss_step(gradwalk.model(weights, True), X, y))]
+
+    def taped_loss_step(self, model, X, y):
+        """The hinge loss of each sample recorded with the model (the label is an input), and
+        the L2 penalty as a tape of its own: one step is two replays and an SGD update."""
+        from nn import SGD, l2_penalty
+
+        params = model.parameters()
+        per_sample = engine.trace(lambda x0, x1, label: (1.0 + -label * model([x0, x1])).relu(), *X[0], y[0])
+        penalty = engine.trace(lambda: l2_penalty(params, ALPHA))
+        batch = self.np.column_stack([self.np.array(X, dtype=float), self.np.array(y, dtype=float)])
+        upstream = self.np.full(len(X), 1.0 / len(X))  # d(mean)/d(each sample's loss)
+        optimizer = SGD(params, lr=LEARNING_RATE)
+
+        def step():
+            losses = per_sample.replay(batch)
+            reg = penalty.replay([[]])
+            optimizer.zero_grad()
+            losses.backward(upstream)
+            reg.backward()
+            optimizer.step()
+            scores_right = (1.0 - losses.outputs) > 0  # y * score > 0 where the hinge is below 1
+            return float(losses.outputs.mean() + reg.outputs[0]), float(scores_right.mean())
+
+        return step
+
+
+def fit_like_step(model, taped, X, y):
+    """What `nn.fit` runs per step: nn's hinge_loss (mean) + l2_penalty, zero grads, backward, SGD."""
+    from nn import hinge_loss, l2_penalty
+
+    params = model.parameters()
+    outputs = taped.forward(X) if taped else [model(x) for x in X]
+    total = hinge_loss(outputs, y) + l2_penalty(params, ALPHA)
+    for p in params:
+        p.grad = 0.0
+    total.backward()
+    if taped:
+        taped.backward()
+    for p in params:
+        p.data -= LEARNING_RATE * p.grad
+    return total.data, sum((yi > 0) == (o.data > 0) for yi, o in zip(y, outputs)) / len(y)
 
 
 class TorchScalars:
@@ -239,6 +436,50 @@ class TorchScalars:
     def graph_nodes(self, root):
         return None  # autograd's nodes live in C++: not counted here
 
+    def model_kinds(self):
+        return [("", False)]
+
+    def b_variants(self, weights, X, y):
+        def op_by_op():
+            model = self.model(weights, False)
+            return lambda: training_step(self, model, X, y)
+
+        return [("torch 0-d", op_by_op), ("torch batched (float64, 1 thread)", lambda: self.batched_step(weights, X, y))]
+
+    def batched_step(self, weights, X, y):
+        """B on whole-batch float64 tensors, on one thread: how a tensor library does it."""
+        torch = self.torch
+        torch.set_num_threads(1)  # this process only: the benchmark compares single-threaded work
+        it = iter(weights)
+        params = []
+        for nin, nout in zip(SIZES, SIZES[1:]):
+            rows, biases = [], []
+            for _ in range(nout):
+                rows.append([next(it) for _ in range(nin)])
+                biases.append(next(it))
+            params += [torch.tensor(rows, dtype=torch.float64, requires_grad=True),
+                       torch.tensor(biases, dtype=torch.float64, requires_grad=True)]
+        inputs = torch.tensor(X, dtype=torch.float64)
+        labels = torch.tensor(y, dtype=torch.float64)
+
+        def step():
+            h = inputs
+            for k in range(0, len(params), 2):
+                h = h @ params[k].T + params[k + 1]
+                if k + 2 < len(params):
+                    h = h.relu()
+            scores = h[:, 0]
+            total = (1.0 + -labels * scores).relu().mean() + ALPHA * sum((p * p).sum() for p in params)
+            for p in params:
+                p.grad = None
+            total.backward()
+            with torch.no_grad():
+                for p in params:
+                    p -= LEARNING_RATE * p.grad
+            return total.item(), ((labels > 0) == (scores > 0)).double().mean().item()
+
+        return step
+
 
 class TorchMLP:
     """micrograd's MLP over 0-d tensors: neuron = relu(sum(w_i * x_i, b)), last layer linear."""
@@ -246,8 +487,7 @@ class TorchMLP:
     def __init__(self, peer, weights):
         it = iter(weights)
         self.layers = []
-        sizes = [2, 16, 16, 1]
-        for nin, nout in zip(sizes, sizes[1:]):
+        for nin, nout in zip(SIZES, SIZES[1:]):
             self.layers.append([([peer.scalar(next(it)) for _ in range(nin)], peer.scalar(next(it))) for _ in range(nout)])
 
     def __call__(self, x):
@@ -261,6 +501,10 @@ class TorchMLP:
         return [p for layer in self.layers for w, b in layer for p in (*w, b)]
 
 
+PEERS = {"gradwalk": Gradwalk, "micrograd": Micrograd, "floats": PlainFloats, "replay": GradwalkReplay,
+         "torch": TorchScalars}
+
+
 # -- workloads ------------------------------------------------------------------------------------
 
 
@@ -272,7 +516,7 @@ def moons(n):
     return X, [2 * label - 1 for label in y]
 
 
-def initial_weights(count=2 * 16 + 16 + 16 * 16 + 16 + 16 + 1):
+def initial_weights(count=sum((nin + 1) * nout for nin, nout in zip(SIZES, SIZES[1:]))):
     rng = random.Random(SEED)
     return [rng.uniform(-1.0, 1.0) for _ in range(count)]
 
@@ -326,6 +570,11 @@ def collector_paused():
             gc.enable()
 
 
+def timed_steps(fn, count):
+    """Seconds per call of `fn`, over `count` calls in a row."""
+    return timed(lambda: [fn() for _ in range(count)]) / count
+
+
 def timed(fn):
     gc.collect()  # untimed: start from a clean heap, whatever the previous run left behind
     start = time.perf_counter()
@@ -371,50 +620,146 @@ def _weakrefable(obj):
     return True
 
 
-# -- the run --------------------------------------------------------------------------------------
+# -- one process's run ----------------------------------------------------------------------------
 
 
 def available_peers(names):
     """The peers among `names` that can be imported, and {name: why not} for the rest."""
-    makers = {"gradwalk": Gradwalk, "micrograd": Micrograd, "torch": TorchScalars}
     peers, missing = [], {}
     for name in names:
-        if name not in makers:
-            raise SystemExit(f"unknown peer {name!r}; choose from {', '.join(makers)}")
+        if name not in PEERS:
+            raise SystemExit(f"unknown peer {name!r}; choose from {', '.join(PEERS)}")
         try:
-            peers.append(makers[name]())
+            peers.append(PEERS[name]())
         except ImportError as exc:
             missing[name] = f"not installed ({exc.name or exc})"
     return peers, missing
 
 
-def workloads(peers, args, X, y, weights):
+def workloads(peers, args, kinds, X, y, weights):
     """(workload, variant label, peer, function to time) for every run of one repetition."""
     jobs = []
-    for n in args.chain:
+    if "A" in kinds:
+        for n in args.chain:
+            for peer in peers:
+                if hasattr(peer, "chain"):
+                    label = peer.name + (f" ({peer.activation})" if peer.activation != "tanh" else "")
+                    jobs.append((f"A chain N={n:,}", label, peer, lambda p=peer, n=n: p.chain(n)))
+        g = next((p for p in peers if isinstance(p, Gradwalk)), None)
+        if args.big_chain and g is not None:
+            jobs.append((f"A chain N={args.big_chain:,}", "gradwalk", g, lambda: g.chain(args.big_chain)))
+    if "B" in kinds:
         for peer in peers:
-            label = peer.name + (f" ({peer.activation})" if peer.activation != "tanh" else "")
-            jobs.append((f"A chain N={n:,}", label, peer, lambda p=peer, n=n: p.chain(n)))
-    if args.big_chain:
-        g = next(p for p in peers if p.name == "gradwalk")
-        jobs.append((f"A chain N={args.big_chain:,}", "gradwalk", g, lambda: g.chain(args.big_chain)))
-    for peer in peers:
-        for suffix, fused in _variants(peer):
-            model = peer.model(weights, fused)
-            label = f"{peer.name} {suffix}".strip()
-            jobs.append(("B train step", label, peer, lambda p=peer, m=model: training_step(p, m, X, y)))
-    rng = random.Random(SEED)
-    raw = [rng.uniform(-1.0, 1.0) for _ in range(2 * args.terms)]
-    a, b = raw[: args.terms], raw[args.terms:]
-    # The leaves are made inside the timed run: kept alive between runs, 6 * 10^5 of them would
-    # make the collector's full passes rarer for every other workload than in a real program.
-    for peer in peers:
-        jobs.append((f"C sum of {args.terms:,} products", peer.name, peer,
-                     lambda p=peer: p.sum_products(p.leaves(a), p.leaves(b))))
-        if peer.name == "gradwalk":
-            jobs.append((f"C sum of {args.terms:,} products", "gradwalk (sum_values)", peer,
-                         lambda p=peer: p.sum_values_products(p.leaves(a), p.leaves(b))))
+            for label, make in peer.b_variants(weights, X, y):
+                jobs.append(("B train step", label, peer, make()))
+    if "C" in kinds:
+        rng = random.Random(SEED)
+        raw = [rng.uniform(-1.0, 1.0) for _ in range(2 * args.terms)]
+        a, b = raw[: args.terms], raw[args.terms:]
+        # The leaves are made inside the timed run: kept alive between runs, 6 * 10^5 of them would
+        # make the collector's full passes rarer for every other workload than in a real program.
+        for peer in peers:
+            if hasattr(peer, "sum_products"):
+                jobs.append((f"C sum of {args.terms:,} products", peer.name, peer,
+                             lambda p=peer: p.sum_products(p.leaves(a), p.leaves(b))))
+            if isinstance(peer, Gradwalk):
+                jobs.append((f"C sum of {args.terms:,} products", "gradwalk (sum_values)", peer,
+                             lambda p=peer: p.sum_values_products(p.leaves(a), p.leaves(b))))
     return jobs
+
+
+def run_process(args, peer_names, kinds, say) -> dict:
+    """Every workload in `kinds` on the peers in `peer_names` that are installed, here."""
+    peers, missing = available_peers(peer_names)
+    X, y = moons(args.samples)
+    weights = initial_weights()
+    jobs = workloads(peers, args, kinds, X, y, weights)
+    say(f"Python {platform.python_version()} on {platform.machine()}, gc enabled: {gc.isenabled()}, "
+        f"recursion limit {sys.getrecursionlimit()}; {args.reps} interleaved repetitions")
+    for name, why in missing.items():
+        say(f"skipping {name}: {why}")
+
+    # A training step much shorter than a time slice is timed as a run of consecutive steps (the
+    # result is per step): timed alone, right after gc.collect() has walked the heap, a
+    # sub-millisecond step measures cold caches more than itself.
+    steps = {}
+    for w, label, _, fn in jobs:
+        if w.startswith("B"):
+            fn()  # untimed warm-up: first calls pay for imports, caches and a replay's plan
+            once = timed(fn)
+            steps[(w, label)] = 1 if once >= SHORT_STEP else math.ceil(2 * SHORT_STEP / max(once, 1e-6))
+    times = {(w, label): [] for w, label, _, _ in jobs}
+    for rep in range(args.reps):
+        say(f"repetition {rep + 1}/{args.reps} ...", flush=True)
+        # Rotate which peer goes first, so none always runs right after another's garbage.
+        shift = rep % max(1, len(peers))
+        order = peers[shift:] + peers[:shift]
+        for workload in dict.fromkeys(w for w, *_ in jobs):
+            for peer in order:
+                for w, label, p, fn in jobs:
+                    if w == workload and p is peer:
+                        count = steps.get((w, label), 1)
+                        times[(w, label)].append(timed(fn) if count == 1 else timed_steps(fn, count))
+
+    checks = {}
+    if "B" in kinds:
+        for peer in peers:
+            # Correctness, untimed: every peer computes the same first-step loss from the same weights.
+            for label, make in peer.b_variants(weights, X, y):
+                loss, _ = make()()
+                checks[label] = round(loss, 9)
+
+    memory = {}
+    if "D" in kinds:
+        for peer in peers:
+            if hasattr(peer, "graph_nodes"):
+                for suffix, fused in peer.model_kinds():
+                    memory[f"{peer.name} {suffix}".strip()] = graph_memory(peer, weights, X, y, fused)
+
+    rows = []
+    for (workload, label), ts in times.items():
+        base = next((statistics.median(t) for (w, lab), t in times.items()
+                     if w == workload and lab.startswith("micrograd")), None)
+        median = statistics.median(ts)
+        rows.append({"workload": workload, "peer": label, "median_s": median, "runs": len(ts),
+                     "vs_micrograd": None if base is None else base / median})
+    big = f"A chain N={args.big_chain:,}"
+    big_row = next((r for r in rows if r["workload"] == big), None)
+    ref_row = next((r for r in rows if r["workload"] == f"A chain N={max(args.chain):,}" and r["peer"] == "gradwalk"),
+                   None)
+    scaling = None
+    if big_row and ref_row and args.big_chain > max(args.chain):
+        scaling = big_row["median_s"] / ref_row["median_s"]
+    return {"rows": rows, "memory": memory, "chain_scaling": scaling, "missing": missing, "first_step_loss": checks,
+            "recursion_limit_after": sys.getrecursionlimit(), "gc_enabled": gc.isenabled(),
+            "modules": sorted(m for m in ("numpy", "torch") if m in sys.modules),
+            "gradwalk_from": os.path.dirname(os.path.dirname(os.path.abspath(engine.__file__)))}
+
+
+# -- the run: one child process per set of peers ----------------------------------------------------
+
+
+def child_command(args, kind):
+    """The command line that runs this script as the child process `kind`."""
+    command = [sys.executable, os.path.abspath(__file__), "--child", kind, "--reps", str(args.reps),
+               "--chain", ",".join(map(str, args.chain)), "--big-chain", str(args.big_chain),
+               "--samples", str(args.samples), "--terms", str(args.terms), "--peers", ",".join(args.peers),
+               "--workloads", args.workloads]
+    return command + (["--quick"] if args.quick else [])
+
+
+def run_child(args, kind, say, baseline=None) -> dict:
+    """Run the child process `kind`, passing its progress through; returns its results."""
+    env = dict(os.environ)
+    if baseline:  # the gradwalk to measure comes first on the path
+        env["PYTHONPATH"] = os.pathsep.join([os.path.abspath(baseline)] + env.get("PYTHONPATH", "").split(os.pathsep))
+    say(f"\n[{PROCESS_TITLES[kind]}{': ' + baseline if baseline else ''}]", flush=True)
+    done = subprocess.run(child_command(args, kind), env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"the {kind} process failed:\n{done.stderr[-3000:]}")
+    for line in done.stderr.splitlines():
+        say("  " + line)
+    return json.loads(done.stdout)
 
 
 def main(argv=None) -> dict:
@@ -424,99 +769,135 @@ def main(argv=None) -> dict:
     parser.add_argument("--big-chain", type=int, default=1_000_000, help="extra gradwalk-only chain length (0: skip)")
     parser.add_argument("--samples", type=int, default=100, help="moons points in B")
     parser.add_argument("--terms", type=int, default=100_000, help="products summed in C")
-    parser.add_argument("--peers", type=lambda s: s.split(","), default=["gradwalk", "micrograd", "torch"])
+    parser.add_argument("--peers", type=lambda s: s.split(","), default=list(PEERS),
+                        help=f"peers to run, comma-separated (from {', '.join(PEERS)})")
+    parser.add_argument("--workloads", default="ABCD", help="which workloads to run, e.g. B (default ABCD)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one repetition (a smoke test)")
     parser.add_argument("--quiet", action="store_true", help="print nothing")
+    parser.add_argument("--profile", action="store_true", help="where the default step's time goes (this process)")
+    parser.add_argument("--baseline", metavar="DIR", action="append", default=[],
+                        help="also run B for the gradwalk found in DIR (repeatable)")
+    parser.add_argument("--in-process", action="store_true", help="run every peer in this process")
+    parser.add_argument("--child", choices=list(PROCESSES), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
         args.reps, args.chain, args.big_chain, args.samples, args.terms = 1, [50, 300], 1000, 8, 300
-    if "gradwalk" not in args.peers:
-        args.peers.insert(0, "gradwalk")
+    for name in args.peers:
+        if name not in PEERS:
+            raise SystemExit(f"unknown peer {name!r}; choose from {', '.join(PEERS)}")
+    if args.child:  # a child process: results as JSON on stdout, progress on stderr
+        peers, kinds = PROCESSES[args.child]
+        if args.child == "baseline":
+            peers = ["gradwalk", "micrograd"]
+        kinds = "".join(k for k in kinds if k in args.workloads.upper())
+        result = run_process(args, [p for p in peers if p in args.peers or p == "gradwalk"], kinds,
+                             lambda *a, **k: print(*a, file=sys.stderr, **k))
+        print(json.dumps(result))
+        return result
     say = (lambda *a, **k: None) if args.quiet else print
+    if args.profile:
+        return profile_default_step(args, say)
 
-    peers, missing = available_peers(args.peers)
-    X, y = moons(args.samples)
-    weights = initial_weights()
-    jobs = workloads(peers, args, X, y, weights)
-    say(f"Python {platform.python_version()} on {platform.machine()}, gc enabled: {gc.isenabled()}, "
-        f"recursion limit {sys.getrecursionlimit()}; {args.reps} interleaved repetitions")
-    for name, why in missing.items():
-        say(f"skipping {name}: {why}")
-
-    times = {(w, label): [] for w, label, _, _ in jobs}
-    for rep in range(args.reps):
-        say(f"repetition {rep + 1}/{args.reps} ...", flush=True)
-        # Rotate which peer goes first, so none always runs right after another's garbage.
-        shift = rep % len(peers)
-        order = peers[shift:] + peers[:shift]
-        for workload in dict.fromkeys(w for w, *_ in jobs):
-            for peer in order:
-                for w, label, p, fn in jobs:
-                    if w == workload and p is peer:
-                        times[(w, label)].append(timed(fn))
-
-    checks = {}
-    for peer in peers:
-        # Correctness, untimed: every peer computes the same first-step loss from the same weights.
-        for suffix, fused in _variants(peer):
-            loss, _ = training_step(peer, peer.model(weights, fused), X, y)
-            checks[f"{peer.name} {suffix}".strip()] = round(loss, 9)
-
-    memory = {}
-    for peer in peers:
-        for suffix, fused in _variants(peer):
-            memory[f"{peer.name} {suffix}".strip()] = graph_memory(peer, weights, X, y, fused)
-
-    rows = []
-    for (workload, label), ts in times.items():
-        base = next((statistics.median(t) for (w, lab), t in times.items() if w == workload and lab.startswith("micrograd")),
-                    None)
-        median = statistics.median(ts)
-        rows.append({"workload": workload, "peer": label, "median_s": median, "runs": len(ts),
-                     "vs_micrograd": None if base is None else base / median})
-    big = f"A chain N={args.big_chain:,}"
-    big_row = next((r for r in rows if r["workload"] == big), None)
-    ref_row = next((r for r in rows if r["workload"] == f"A chain N={max(args.chain):,}" and r["peer"] == "gradwalk"), None)
-    scaling = None
-    if big_row and ref_row and args.big_chain > max(args.chain):
-        scaling = big_row["median_s"] / ref_row["median_s"]
-
-    limit_after = sys.getrecursionlimit()
+    if args.in_process:
+        results = {"in-process": run_process(args, args.peers, args.workloads.upper(), say)}
+    else:
+        results = {}
+        for kind in ("clean", "numpy", "torch"):
+            peers, kinds = PROCESSES[kind]
+            if any(p in args.peers for p in peers if p != "micrograd") and set(kinds) & set(args.workloads.upper()):
+                results[kind] = run_child(args, kind, say)
+        for directory in args.baseline:
+            results[f"baseline: {directory}"] = run_child(args, "baseline", say, baseline=directory)
     say()
-    say(render(rows, memory, scaling, args.big_chain, max(args.chain)))
-    say(f"\nfirst-step loss on every peer (the same weights and points): {checks}")
-    say(f"recursion limit after the run: {limit_after}; gc enabled: {gc.isenabled()}")
-    return {"rows": rows, "recursion_limit_after": limit_after, "memory": memory, "chain_scaling": scaling, "missing": missing, "first_step_loss": checks}
+    for kind, result in results.items():
+        title = PROCESS_TITLES.get(kind) or (f"gradwalk from {kind[len('baseline: '):]}" if kind.startswith("baseline")
+                                             else "every peer in one process")
+        say(f"### {title}\n")
+        say(render(result["rows"], result["memory"], result["chain_scaling"], args.big_chain, max(args.chain)))
+        say(f"\nfirst-step loss: {result['first_step_loss']}")
+        say(f"recursion limit after the run: {result['recursion_limit_after']}; gc enabled: {result['gc_enabled']}\n")
+    return {"processes": results}
 
 
 def render(rows, memory, scaling, big, ref) -> str:
-    lines = [f"| workload | peer | median | vs micrograd |", "| --- | --- | ---: | ---: |"]
+    lines = ["| workload | peer | median | vs micrograd |", "| --- | --- | ---: | ---: |"]
     last = None
     for r in rows:
-        ratio = "" if r["vs_micrograd"] is None else f"{r['vs_micrograd']:.1f}x"
+        ratio = "" if r["vs_micrograd"] is None else f"{r['vs_micrograd']:,.1f}x"
         shown = r["workload"] if r["workload"] != last else ""
         last = r["workload"]
         lines.append(f"| {shown} | {r['peer']} | {_duration(r['median_s'])} | {ratio} |")
     if scaling is not None:
         lines.append(f"\ngradwalk chain t(N={big:,}) / t(N={ref:,}) = {scaling:.1f}  (linear would be {big / ref:.0f})")
-    lines.append("\n| D: B's graph in memory | nodes | bytes per node | freed without gc.collect() |")
-    lines.append("| --- | ---: | ---: | --- |")
-    for label, m in memory.items():
-        per = "n/a (C++ heap)" if m["bytes_per_node"] is None else f"{m['bytes_per_node']:.0f}"
-        nodes = "n/a" if m["nodes"] is None else f"{m['nodes']:,}"
-        lines.append(f"| {label} | {nodes} | {per} | {'yes' if m['freed_without_gc'] else 'no'} |")
+    if memory:
+        lines.append("\n| D: B's graph in memory | nodes | bytes per node | freed without gc.collect() |")
+        lines.append("| --- | ---: | ---: | --- |")
+        for label, m in memory.items():
+            per = "n/a (C++ heap)" if m["bytes_per_node"] is None else f"{m['bytes_per_node']:.0f}"
+            nodes = "n/a" if m["nodes"] is None else f"{m['nodes']:,}"
+            lines.append(f"| {label} | {nodes} | {per} | {'yes' if m['freed_without_gc'] else 'no'} |")
     return "\n".join(lines)
 
 
-def _variants(peer):
-    """(label, model kind) for B: gradwalk's default MLP, its elementary graph, and the same fused
-    graph built from `engine.dot` directly; one model for the other peers."""
-    if peer.name == "gradwalk":
-        return [("fused MLP", True), ("elementary", False), ("dot, no nn", "engine")]
-    return [("", False)]
+# -- where the default step's time goes ---------------------------------------------------------
+
+
+def profile_default_step(args, say) -> dict:
+    """Time the phases of B's default step (gradwalk's fused MLP) in this process.
+
+    forward: inputs, model and loss (the graph is built); ordering: the topological order the
+    backward pass computes first; backward walk: the rest of `backward()`; update: zero grads
+    and SGD; free: dropping the graph. These run with the collector paused; "garbage collection"
+    is what a whole step costs more with it running.
+    """
+    from engine import graph
+
+    peer = Gradwalk()
+    X, y = moons(args.samples)
+    model = peer.model(initial_weights(), True)
+    params = model.parameters()
+    reps = max(3, 10 * args.reps)
+    phases = {name: [] for name in ("forward", "ordering", "backward walk", "update", "free")}
+    whole = []
+    order_of = getattr(graph, "_start_pass", topological_order)  # what backward() orders with
+    for _ in range(reps):
+        whole.append(timed(lambda: training_step(peer, model, X, y)))
+        gc.collect()
+        with collector_paused():
+            # The ordering alone, on a graph of its own: backward() below then orders a fresh graph
+            # too, as it does in a real step (a second ordering of one graph runs faster).
+            first, _, _ = loss_graph(peer, model, X, y)
+            t0 = time.perf_counter()
+            order_of(first)
+            ordering = time.perf_counter() - t0
+            del first
+            t0 = time.perf_counter()
+            total, _, _ = loss_graph(peer, model, X, y)
+            t1 = time.perf_counter()
+            total.backward()
+            t3 = time.perf_counter()
+            peer.zero_grad(params)
+            peer.sgd(params, 0.0)  # the same work as SGD, leaving the weights as they are
+            t4 = time.perf_counter()
+            del total
+            t5 = time.perf_counter()
+        phases["forward"].append(t1 - t0)
+        phases["ordering"].append(ordering)
+        phases["backward walk"].append(max(0.0, (t3 - t1) - ordering))  # backward() = ordering + walk
+        phases["update"].append(t4 - t3)
+        phases["free"].append(t5 - t4)
+    medians = {name: statistics.median(ts) for name, ts in phases.items()}
+    step = statistics.median(whole)
+    medians["garbage collection"] = max(0.0, step - sum(medians.values()))
+    say(f"B's default step (gradwalk fused MLP, {args.samples} points), median of {reps}: {_duration(step)}")
+    for name, seconds in medians.items():
+        say(f"  {name:<20} {_duration(seconds):>10}  {seconds / step:6.1%}")
+    return {"step_s": step, "phases_s": medians}
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} us"
     return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
 
 

@@ -30,7 +30,7 @@ import os
 import random
 import time
 
-from nn import MLP, Adam, Standardizer, accuracy, fit, load_digits, predict, train_test_split
+from nn import MLP, Adam, Standardizer, accuracy, fit, load_digits, predict, predict_proba, train_test_split
 
 SEED = 0  # seeds the split, the initial weights and the minibatch order
 DIGITS = 10
@@ -85,8 +85,10 @@ def format_confusion(counts) -> str:
     return "\n".join(lines)
 
 
-def plot_misclassified(X, true, predicted, path, *, limit: int = 40) -> int:
-    """Draw up to `limit` misclassified digits into `path` (PNG); returns how many were wrong."""
+def plot_misclassified(X, true, predicted, confidence, path, *, limit: int = 40) -> int:
+    """Draw up to `limit` misclassified digits into `path` (PNG), each titled with its true digit,
+    the predicted one and the probability the network gave that (wrong) answer; returns how many
+    were wrong. `confidence[i]` is that probability for sample i (None where it was right)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # optional extra: gradwalk[demos]
     from matplotlib.figure import Figure
 
@@ -96,7 +98,7 @@ def plot_misclassified(X, true, predicted, path, *, limit: int = 40) -> int:
     rows = max(1, -(-len(shown) // columns))
     fig = Figure(figsize=(columns * 1.0, rows * 1.25 + 0.5))
     FigureCanvasAgg(fig)  # draw with the Agg canvas directly: no window, no pyplot state
-    fig.suptitle(f"{len(wrong)} of {len(true)} test digits misclassified (true -> predicted)"
+    fig.suptitle(f"{len(wrong)} of {len(true)} test digits misclassified (true -> predicted, its probability)"
                  + (f", first {len(shown)} shown" if len(shown) < len(wrong) else ""))
     axes = fig.subplots(rows, columns, squeeze=False)
     for ax in axes.flat:
@@ -104,7 +106,7 @@ def plot_misclassified(X, true, predicted, path, *, limit: int = 40) -> int:
     for ax, i in zip(axes.flat, shown):
         image = [X[i][r * SIDE:(r + 1) * SIDE] for r in range(SIDE)]
         ax.imshow(image, cmap="gray_r", vmin=0.0, vmax=max(1.0, max(X[i])), interpolation="nearest")
-        ax.set_title(f"{true[i]} -> {predicted[i]}", fontsize=10, color="tab:red")
+        ax.set_title(f"{true[i]} -> {predicted[i]} ({confidence[i]:.0%})", fontsize=9, color="tab:red")
     fig.tight_layout()
     fig.savefig(path, format="png", dpi=100)
     return len(wrong)
@@ -183,8 +185,13 @@ def main(argv=None) -> dict:
     say(format_confusion(counts))
 
     files = []
+    # How sure was the network of each wrong answer? The softmax of its 10 scores says.
+    confidence = [None] * len(y_test)
+    mistakes = [i for i, (t, p) in enumerate(zip(y_test, predicted)) if t != p]
+    for i, probabilities in zip(mistakes, predict_proba(model, [Z_test[i] for i in mistakes])):
+        confidence[i] = probabilities[predicted[i]]
     path = os.path.join(args.out, "misclassified.png")
-    wrong = plot_misclassified(X_test, y_test, predicted, path)  # the digits as scanned, not standardised
+    wrong = plot_misclassified(X_test, y_test, predicted, confidence, path)  # the scans, not standardised
     files.append(path)
     say(f"wrote {path}  ({wrong} misclassified test digits)")
 

@@ -13,9 +13,8 @@ from engine.modes import enable_grad, is_grad_enabled, name_scope, no_grad
 from engine.op import Op, define_op
 from engine import ops as _ops  # fills the op registry and gives Value its operators and methods
 from engine.functional import cos, dot, exp, log, relu, sigmoid, sin, softplus, sqrt, sum_values, tanh
+from engine.stepper import BackwardStep, EdgeStep, StaleStepperError, Stepper
 from engine.graph import (
-    BackwardStep,
-    EdgeStep,
     backward,
     backward_steps,
     gradients,
@@ -32,7 +31,7 @@ from engine.check import (
 
 __all__ = [
     "Value", "as_value", "dot", "sum_values", "Op", "define_op",
-    "BackwardStep", "EdgeStep", "backward", "backward_steps", "gradients", "enable_grad", "is_grad_enabled",
+    "BackwardStep", "EdgeStep", "Stepper", "StaleStepperError", "backward", "backward_steps", "gradients", "enable_grad", "is_grad_enabled",
     "name_scope", "no_grad", "node_names", "topological_order", "zero_grad",
     "cos", "exp", "log", "relu", "sigmoid", "sin", "softplus", "sqrt", "tanh",
     "GradcheckError", "GradcheckRow", "compare_gradients", "gradcheck", "gradcheck_table", "grad", "numerical_grad",

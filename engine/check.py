@@ -114,6 +114,10 @@ def compare_gradients(f, *inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: f
     A failing row gets a `hint` when an op with a kink (relu, abs) has its input on the kink, or
     within the step of it: there the slope jumps, and finite differences measure neither side.
     """
+    for name, tolerance, least in (("eps", eps, "> 0"), ("atol", atol, ">= 0"), ("rtol", rtol, ">= 0")):
+        if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not math.isfinite(tolerance) \
+                or tolerance < 0 or (name == "eps" and tolerance == 0):
+            raise ValueError(f"gradcheck's {name} must be a finite number {least}, got {tolerance!r}")
     leaves = _leaves(inputs)
     _, analytic = _backprop(f, leaves)
     rows, steps = [], []
@@ -176,12 +180,15 @@ def _kink_hint(f, leaves: list[Value], leaf: Value, h: float) -> str:
     f is run at leaf - h, leaf and leaf + h (recording, to see its graph), and the inputs of its
     kinked ops compared position by position in topological order.
     """
+    from engine.modes import enable_grad
+
     original = leaf.data
     try:
         seen = []
         for x in (original - h, original, original + h):
             leaf.data = x
-            out = f(*leaves)
+            with enable_grad():  # the graph is what shows the kinked ops, even inside no_grad()
+                out = f(*leaves)
             order = topological_order(out) if isinstance(out, Value) else []
             seen.append([(str(node.op), node.parents[0].data, tuple(getattr(node.op, "kinks", ())))
                          for node in order if getattr(node.op, "kinks", ()) and len(node.parents) == 1])

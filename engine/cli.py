@@ -199,11 +199,8 @@ def _run_steps(args) -> int:
         print(f"backward: {len(steps)} step{'s' if len(steps) != 1 else ''}, from {name} back to the inputs")
     else:
         print(f"backward: no steps, {name} is the variable {out.label} itself")
-    for step in steps:
-        print(f"step {step.index}/{step.total}: {step.node_name} ({step.node.op}), "
-              f"d{step.root_name}/d{step.node_name} = {step.upstream:.{args.digits}g}")
-        for line in step_text(step).splitlines():
-            print("  " + line)
+    for step in steps:  # the same text as print(step) in a REPL and the player's caption
+        print(step_text(step))
     print("gradients:")
     print("\n".join(_summary(out, leaves, formula, name, args.digits).splitlines()[1:]))
     if html is not None:
@@ -218,7 +215,8 @@ def _run_steps(args) -> int:
 
 def _check_arguments(sub) -> None:
     _formula_arguments(sub)
-    sub.add_argument("--eps", type=_number(0.0, 1.0), default=1e-6, help="finite-difference step, relative to max(1, |x|) (default 1e-6)")
+    sub.add_argument("--eps", type=_number(0.0, 1.0), default=1e-6,
+                     help="finite-difference step, relative to the size of each input (default 1e-6)")
     sub.add_argument("--atol", type=_number(0.0, None, zero=True), default=1e-5, help="absolute tolerance (default 1e-5)")
     sub.add_argument("--rtol", type=_number(0.0, None, zero=True), default=1e-3, help="relative tolerance (default 1e-3)")
 

@@ -11,9 +11,6 @@ is iterative, so graphs of any depth work at the default recursion limit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterator
-
 from engine import modes
 from engine.value import Value
 
@@ -173,82 +170,18 @@ def _backward_recorded(root) -> None:
             node.grad_value = g if node.grad_value is None else node.grad_value + g
 
 
-@dataclass(frozen=True)
-class EdgeStep:
-    """One application of the chain rule along the edge parent -> node."""
-
-    parent: object
-    parent_name: str
-    local_grad: float  # d(node)/d(parent)
-    contribution: float  # local_grad * upstream: what this edge adds to parent.grad
-    grad_before: float
-    grad_after: float
-
-
-@dataclass(frozen=True)
-class BackwardStep:
-    """What backward did at one node: its upstream gradient pushed to each of its parents."""
-
-    index: int  # 1-based position among the steps
-    total: int  # how many steps this backward pass has
-    node: object
-    node_name: str
-    root_name: str
-    upstream: float  # d(root)/d(node)
-    edges: tuple[EdgeStep, ...]
-
-    def __str__(self) -> str:
-        lines = []
-        for e in self.edges:
-            lines.append(
-                f"{self.node_name} -> {e.parent_name}:  "
-                f"d{self.root_name}/d{e.parent_name} += {e.local_grad:.4g} (d{self.node_name}/d{e.parent_name})"
-                f" * {self.upstream:.4g} (d{self.root_name}/d{self.node_name}) = {e.grad_after:.4g}"
-            )
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        # Shown when a REPL echoes `next(steps)`: where we are, then the chain-rule lines.
-        header = (f"<BackwardStep {self.index}/{self.total} at {self.node_name} ({self.node.op}), "
-                  f"d{self.root_name}/d{self.node_name} = {self.upstream:.4g}>")
-        return header + "".join("\n  " + line for line in str(self).splitlines())
-
-
 def node_names(order) -> dict:
     """A readable name for each node, keyed by id(): its label, or `#k` (k its position in
     `order`) for unlabeled nodes. Drawings and step printouts use the same names."""
     return {id(node): node.label or f"#{k}" for k, node in enumerate(order)}
 
 
-def backward_steps(root) -> Iterator[BackwardStep]:
-    """`backward()`, one node at a time: a generator yielding a `BackwardStep` per interior node.
+def backward_steps(root):
+    """`backward()`, one node at a time: a `Stepper` (see `engine.stepper`) that is an iterator
+    of readable chain-rule steps, with `peek()`, `back()`, `reset()` and `table()`."""
+    from engine.stepper import Stepper  # the stepper builds on this module
 
-    Steps come in the exact order `backward()` uses (reverse topological order). Each step has
-    already been applied when it is yielded, so the graph always holds a consistent partial
-    state; exhausting the generator leaves exactly the gradients `backward()` leaves.
-
-        >>> from engine import Value
-        >>> x = Value(3.0, "x")
-        >>> y = x * x
-        >>> y.label = "y"
-        >>> for step in y.backward_steps():
-        ...     print(step)
-        y -> x:  dy/dx += 3 (dy/dx) * 1 (dy/dy) = 3
-        y -> x:  dy/dx += 3 (dy/dx) * 1 (dy/dy) = 6
-    """
-    order = _start_pass(root)
-    names = node_names(order)
-    interior = [node for node in reversed(order) if node.parents]
-    root_name = names[id(root)]  # the same name the root has as a node, in steps and drawings
-    for index, node in enumerate(interior, start=1):
-        upstream = node.grad
-        edges = []
-        for parent, local in zip(node.parents, node.local_grad()):
-            before = parent.grad
-            contribution = local * upstream
-            parent.grad = before + contribution
-            edges.append(EdgeStep(parent, names[id(parent)], local, contribution, before, parent.grad))
-        yield BackwardStep(index, len(interior), node, names[id(node)], root_name, upstream, tuple(edges))
+    return Stepper(root)
 
 
 def zero_grad(root) -> None:

@@ -32,7 +32,8 @@ The rules:
 
 * The first step starts the pass the way `backward()` does: every interior node's grad is set to
   0 and the root's grad gets 1 added. Exhausting the stepper leaves exactly what `backward()`
-  leaves, so leaves accumulate across passes, stepped or not.
+  leaves, so leaves accumulate across passes, stepped or not. As in `backward()`, a node whose
+  upstream gradient is 0 passes nothing on (its step says so).
 * A stepper part-way through owns its graph's gradients. When anything else changes a gradient or
   a value in that graph (a `backward()`, `zero_grad()`, an optimizer step, another stepper, code
   assigning to `.grad`), the stepper is stale: its next move raises `StaleStepperError`, naming
@@ -139,7 +140,9 @@ class StepTable:
         root = _paren(self.root_name)
         if not self.rows:
             return f"no steps done yet (of {self.total}) in {root}'s backward pass"
-        num = lambda v: _num(v, self.digits)  # noqa: E731
+        def num(v: float) -> str:
+            return _num(v, self.digits)
+
         header = ["step", "node", "op", "data", f"upstream d{root}/d(node)", "-> input", "local ∂", "contribution",
                   "input.grad after"]
         table = []

@@ -46,6 +46,7 @@ needs numpy: `pip install 'gradwalk[fast]'`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 from engine import modes
 from engine.graph import topological_order
@@ -53,9 +54,10 @@ from engine.op import FoldedOp
 from engine.value import Value, as_float
 
 _EXTRA = "fast"
+_data = attrgetter("data")
 
 
-def _numpy():
+def require_numpy():
     """numpy, or an ImportError naming the extra that installs it."""
     try:
         import numpy
@@ -223,43 +225,41 @@ def _check_replayable(op) -> None:
 
 
 class _Rows:
-    """Where the operands of a group at one operand position live: rows of one block (all of it,
-    a slice, or picked rows), or, when they come from several blocks, a (block, row) per node."""
+    """Where the operands of a group at one operand position live, one row per group member:
+    rows of one block (all of it, a slice, or picked rows), or picked rows of several blocks."""
 
-    def __init__(self, locations, blocks_size):
-        blocks = {b for b, _ in locations}
+    def __init__(self, locations, sizes):
         self.count = len(locations)
-        if len(blocks) == 1:
-            (self.block,) = blocks
-            rows = [r for _, r in locations]
-            if rows == list(range(blocks_size[self.block])):
-                self.kind, self.index = "all", None
+        by_block: dict = {}
+        for position, (b, r) in enumerate(locations):
+            by_block.setdefault(b, []).append((position, r))
+        # One part per block: (block, which rows of it, repeated rows?, which operand positions).
+        self.parts = []
+        for b, pairs in by_block.items():
+            rows = [r for _, r in pairs]
+            if rows == list(range(sizes[b])):
+                index = slice(None)
             elif rows == list(range(rows[0], rows[0] + len(rows))):
-                self.kind, self.index = "slice", slice(rows[0], rows[0] + len(rows))
+                index = slice(rows[0], rows[0] + len(rows))
             else:
-                unique = len(set(rows)) == len(rows)
-                self.kind, self.index = ("pick" if unique else "pick-repeated"), _numpy().array(rows, dtype=int)
-        else:
-            self.block, self.kind, self.index = None, "mixed", list(locations)
+                index = require_numpy().array(rows, dtype=int)
+            positions = None if len(by_block) == 1 else require_numpy().array([p for p, _ in pairs], dtype=int)
+            self.parts.append((b, index, len(set(rows)) != len(rows), positions))
 
     def take(self, blocks, np, width):
-        if self.kind == "all":
-            return blocks[self.block]
-        if self.kind == "slice":
-            return blocks[self.block][self.index]
-        if self.kind != "mixed":
-            return blocks[self.block][self.index]
-        return np.concatenate([np.broadcast_to(blocks[b][r:r + 1], (1, width)) for b, r in self.index])
+        if len(self.parts) == 1:
+            b, index, _, _ = self.parts[0]
+            return blocks[b][index]
+        out = np.empty((self.count, width))
+        for b, index, _, positions in self.parts:
+            out[positions] = blocks[b][index]  # a shared leaf's single column fills the row
+        return out
 
     def add(self, grads, blocks, np, contribution):
         """Add `contribution` (one row per operand) to the gradients of the operand nodes."""
-        if self.kind == "mixed":
-            for (b, r), row in zip(self.index, contribution):
-                _add_rows(grads, blocks, np, b, slice(r, r + 1), row[None, :], False)
-            return
-        repeated = self.kind == "pick-repeated"
-        index = slice(None) if self.kind == "all" else self.index
-        _add_rows(grads, blocks, np, self.block, index, contribution, repeated)
+        for b, index, repeated, positions in self.parts:
+            _add_rows(grads, blocks, np, b, index, contribution if positions is None else contribution[positions],
+                      repeated)
 
 
 def _add_rows(grads, blocks, np, b, index, contribution, repeated):
@@ -280,9 +280,6 @@ class _Plan:
     def __init__(self, tape: Tape, grouped: bool):
         n_in, n_leaves = len(tape.inputs), len(tape.leaves)
         first = n_in + n_leaves
-        # (block, row) of every node on the tape; a step's is known once its group is made.
-        self.location = [(0, i) for i in range(n_in)] + [(1, j) for j in range(n_leaves)] + [None] * len(tape.steps)
-        sizes = [n_in, n_leaves]
         depth = [0] * first
         members_by_key: dict = {}
         for k, step in enumerate(tape.steps):
@@ -290,17 +287,33 @@ class _Plan:
             depth.append(d)
             key = (d, _op_key(step.op), len(step.parents)) if grouped else k
             members_by_key.setdefault(key, []).append(first + k)
-        self.groups = []
-        for members in sorted(members_by_key.values(), key=lambda m: (depth[m[0]], m[0])):
-            block = len(sizes)
-            steps = [tape.steps[s - first] for s in members]
-            group = _make_group(tape, steps, members, self.location, sizes, grouped)
-            group.block = block
+        member_lists = sorted(members_by_key.values(), key=lambda m: (depth[m[0]], m[0]))
+        layouts = [_matmul_layout(tape, [tape.steps[s - first] for s in members]) if grouped else None
+                   for members in member_lists]
+        # Block 1 holds the shared leaves in an order that gives each layer's weights as one
+        # contiguous (nodes x inputs) stretch, so that replay reads and updates them as a matrix.
+        self.leaf_order = _leaf_order(tape, layouts)
+        # (block, row) of every node on the tape.
+        self.location = [(0, i) for i in range(n_in)] + [None] * (n_leaves + len(tape.steps))
+        for row, j in enumerate(self.leaf_order):
+            self.location[n_in + j] = (1, row)
+        sizes = [n_in, n_leaves]
+        for members in member_lists:
             for row, s in enumerate(members):
-                self.location[s] = (block, row)
+                self.location[s] = (len(sizes), row)
             sizes.append(len(members))
+        self.groups = []
+        for block, (members, layout) in enumerate(zip(member_lists, layouts), start=2):
+            steps = [tape.steps[s - first] for s in members]
+            if layout is not None:
+                group = _MatmulGroup(steps[0].op, members, layout, self.location, sizes)
+            else:
+                operands = [_Rows([self.location[st.parents[i]] for st in steps], sizes)
+                            for i in range(len(steps[0].parents))]
+                group = _ElementwiseGroup(steps[0].op, members, operands)
+            group.block = block
             self.groups.append(group)
-        self.sizes = sizes
+        self.leaves = [tape.leaves[j] for j in self.leaf_order]
         self.outputs = _Rows([self.location[p] for p in tape.outputs], sizes)
 
 
@@ -311,14 +324,22 @@ def _op_key(op):
     return ("op", op.name)
 
 
-def _make_group(tape, steps, members, location, sizes, grouped):
-    op = steps[0].op
-    if grouped and op.arity is None and _is_weighted_sum(op):
-        layout = _matmul_layout(tape, steps)
-        if layout is not None:
-            return _MatmulGroup(op, members, layout, location, sizes)
-    operands = [_Rows([location[s.parents[i]] for s in steps], sizes) for i in range(len(steps[0].parents))]
-    return _ElementwiseGroup(op, members, operands)
+def _leaf_order(tape, layouts) -> list[int]:
+    """The shared leaves (as indexes into tape.leaves): each matrix product's weights row by row,
+    then its biases, where no leaf is in two of them; every other leaf after, in tape order."""
+    first, end = len(tape.inputs), len(tape.inputs) + len(tape.leaves)
+    order, placed = [], set()
+    for layout in layouts:
+        if layout is None:
+            continue
+        _, weights, bias = layout
+        stretch = [p - first for row in weights for p in row]
+        if bias and all(first <= b < end for b in bias):
+            stretch += [b - first for b in bias]
+        if len(set(stretch)) == len(stretch) and not placed.intersection(stretch):
+            order += stretch
+            placed.update(stretch)
+    return order + [j for j in range(len(tape.leaves)) if j not in placed]
 
 
 class _ElementwiseGroup:
@@ -379,15 +400,24 @@ class _MatmulGroup:
         x_positions, weights, bias = layout
         self.op, self.members = op, members
         self.inputs = _Rows([location[s] for s in x_positions], sizes) if x_positions else None
-        rows = [[location[s][1] for s in row] for row in weights]  # the weights' rows in block 1
-        self.weights = _numpy().array(rows, dtype=int).reshape(len(members), len(x_positions))
+        rows = [location[s][1] for row in weights for s in row]  # the weights' rows in block 1
+        self.shape = (len(members), len(x_positions))
+        if rows and rows == list(range(rows[0], rows[0] + len(rows))):
+            self.weights = slice(rows[0], rows[0] + len(rows))  # row by row: W is a view of block 1
+        else:
+            self.weights = require_numpy().array(rows, dtype=int).reshape(self.shape)
+        self.repeated = len(set(rows)) != len(rows)
         self.bias = None if bias is None else _Rows([location[s] for s in bias], sizes)
-        flat = [j for row in rows for j in row]
-        self.repeated = len(set(flat)) != len(flat)
+
+    def _matrix(self, block):
+        """W, or (for gradients) where W's gradients go, as an array over `block`'s column 0."""
+        if isinstance(self.weights, slice):
+            return block[self.weights, 0].reshape(self.shape)
+        return block[self.weights, 0]
 
     def run(self, blocks, np, width):
-        W = blocks[1][self.weights, 0]
-        X = self.inputs.take(blocks, np, width) if W.shape[1] else np.zeros((0, width))
+        W = self._matrix(blocks[1])
+        X = self.inputs.take(blocks, np, width) if self.inputs is not None else np.zeros((0, width))
         out = W @ X
         if self.bias is not None:
             out = out + self.bias.take(blocks, np, width)
@@ -397,14 +427,16 @@ class _MatmulGroup:
         W, X = saved
         if careful:
             upstream = _careful(np, self, upstream, upstream, 1.0)
-        if W.shape[1]:
+        if self.inputs is not None:
+            summed = upstream if X.shape[1] == upstream.shape[1] else upstream.sum(axis=1, keepdims=True)
+            dW = summed @ X.T  # d/dw_i = x_i, summed over the batch
             g = grads[1]
             if g is None:
                 g = grads[1] = np.zeros(blocks[1].shape)
-            summed = upstream if X.shape[1] == upstream.shape[1] else upstream.sum(axis=1, keepdims=True)
-            dW = summed @ X.T  # d/dw_i = x_i, summed over the batch
             if self.repeated:
                 np.add.at(g[:, 0], self.weights, dW)
+            elif isinstance(self.weights, slice):
+                self._matrix(g)[...] += dW  # a view: adds into g
             else:
                 g[self.weights, 0] += dW
             self.inputs.add(grads, blocks, np, W.T @ upstream)  # d/dx_i = w_i
@@ -420,8 +452,8 @@ def _careful(np, group, contribution, upstream, slope):
     if len(bad):
         row, sample = bad[0]
         raise FloatingPointError(
-            f"backward through {group.op.name!r} gave a NaN gradient for sample {sample} "
-            f"(local derivative {_pick(slope, row, sample)!r} times upstream gradient {upstream[row, sample]!r})")
+            f"backward through {group.op.name!r} gave a NaN gradient for sample {int(sample)} "
+            f"(local derivative {_pick(slope, row, sample)!r} times upstream gradient {float(upstream[row, sample])!r})")
     return contribution
 
 
@@ -452,6 +484,9 @@ def _is_weighted_sum(op) -> bool:
 def _matmul_layout(tape, steps):
     """For dot nodes that share every input and take a shared leaf as every weight: the input
     positions, the weight positions per node, and the bias positions (or None); else None."""
+    op = steps[0].op
+    if op.arity is not None or isinstance(op, FoldedOp) or not _is_weighted_sum(op):
+        return None
     first_leaf, end_leaf = len(tape.inputs), len(tape.inputs) + len(tape.leaves)
 
     def is_leaf(p):
@@ -487,10 +522,10 @@ class Replay:
     """
 
     def __init__(self, tape: Tape, plan: _Plan, batch):
-        np = self._np = _numpy()
+        np = self._np = require_numpy()
         X = _as_batch(np, batch, len(tape.inputs))
         self.tape, self.plan, self.size = tape, plan, X.shape[0]
-        leaves = np.array([leaf.data for leaf in tape.leaves], dtype=float).reshape(-1, 1)
+        leaves = np.fromiter(map(_data, plan.leaves), float, len(plan.leaves)).reshape(-1, 1)
         blocks = [np.ascontiguousarray(X.T), leaves]
         saved = []
         with np.errstate(over="raise", divide="raise", invalid="raise"):
@@ -528,7 +563,7 @@ class Replay:
                 grads = self._pass(seed, careful=True)  # find the NaN's cause, or mask it as nodes do
         modes.note_grad_write("a tape replay's backward()")
         if grads[1] is not None:
-            for leaf, g in zip(self.tape.leaves, grads[1][:, 0].tolist()):
+            for leaf, g in zip(self.plan.leaves, grads[1][:, 0].tolist()):
                 leaf.grad += g
         if grads[0] is None:
             return np.zeros((self.size, len(self.tape.inputs)))

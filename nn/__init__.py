@@ -25,8 +25,10 @@ from nn.losses import (
     softmax,
 )
 from nn.optim import SGD, Adam, NonFiniteGradientError, Optimizer, RMSprop
-from nn.data import make_blobs, make_circles, make_moons, make_spiral, make_xor, train_test_split
-from nn.predict import accuracy, predict, predict_proba, predicted_class
+from nn.data import (Standardizer, load_csv, load_digits, make_blobs, make_circles, make_moons, make_spiral,
+                     make_xor, train_test_split)
+from nn.torch_twin import from_torch, to_torch, torch_gradients  # torch itself is imported on first use
+from nn.prediction import accuracy, predict, predict_proba, predicted_class
 from nn.train import LOSSES, History, TrainingDivergedError, fit, train_step
 
 
@@ -60,6 +62,7 @@ __all__ = [
     "l2_penalty", "softmax",
     "Optimizer", "SGD", "Adam", "RMSprop", "NonFiniteGradientError",
     "make_moons", "make_circles", "make_xor", "make_blobs", "make_spiral", "train_test_split",
+    "load_digits", "load_csv", "Standardizer", "to_torch", "from_torch", "torch_gradients",
     "fit", "train_step", "predict", "predict_proba", "predicted_class", "accuracy", "History",
     "TrainingDivergedError", "LOSSES",
     "plot_history", "plot_decision_boundary", "open_playground",

@@ -168,7 +168,7 @@ def load_csv(path, target=-1, *, header="auto", delimiter: str = ","):
             from 0 as in Python (-1, the default, is the last column).
         header: "auto" (default) reads line 1 as column names when none of its cells is a
             number; True: line 1 is a header; False: every line is data.
-        delimiter: the one character between cells, "," by default (";" and "\t" are common).
+        delimiter: the one character between cells, "," by default (";" and a tab are common).
 
     X is a list of rows of floats, in file order. y holds ints when every target is a whole
     number (class labels such as 0, 1, 2, or written 1.0), otherwise floats. Blank lines are
@@ -245,7 +245,8 @@ class Standardizer:
         mean, scale = [], []
         for k, column in enumerate(zip(*rows)):
             try:
-                m = math.fsum(column) / len(column)
+                # A constant feature's mean is its value, exactly (fsum / n could round it).
+                m = column[0] if min(column) == max(column) else math.fsum(column) / len(column)
                 s = _spread(column, m)
             except OverflowError:
                 m = s = math.inf
@@ -335,7 +336,8 @@ def _read_csv_rows(name: str, delimiter: str) -> list[tuple[int, list[str]]]:
     # newline="" lets the csv module see line ends itself (quoted cells may span lines);
     # "utf-8-sig" drops the byte-order mark spreadsheet programs put at the start.
     with open(name, newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f, delimiter=delimiter)
+        # strict: a stray quote or a quoted cell left open is an error, not a silently odd cell.
+        reader = csv.reader(f, delimiter=delimiter, strict=True)
         try:
             for cells in reader:
                 if len(cells) > 1 or (cells and cells[0].strip()):

@@ -100,9 +100,12 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr, momentum: float = 0.0, weight_decay: float = 0.0):
         super().__init__(params, lr)
-        # PyTorch accepts any momentum >= 0, but from 1 up the buffer never forgets a gradient: it
-        # sums them all (or grows), so the steps never shrink and training cannot settle.
-        self.momentum = _check_coefficient(momentum, "momentum", upper=1.0)
+        self.momentum = _check_coefficient(momentum, "momentum", upper=None)
+        if self.momentum >= 1.0:
+            # PyTorch accepts it, but the buffer then sums every past gradient undiminished (or
+            # amplified), so the steps never shrink and training cannot settle.
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}: from 1 up, old gradients never "
+                             "fade and the steps keep growing (0.9 is usual)")
         self.weight_decay = _check_coefficient(weight_decay, "weight_decay", upper=None)
         self.buffers = None  # momentum buffers, created on the first step as PyTorch does
 

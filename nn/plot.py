@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from engine import Value, no_grad
-from nn.predict import class_labels, default_threshold, predicted_class
+from nn.prediction import class_labels, default_threshold, predicted_class
 
 _FORMATS = {".png": "png", ".svg": "svg"}
 
@@ -42,7 +42,7 @@ def plot_decision_boundary(model, X, y, path, *, resolution: int = 80, threshold
 
     X must hold 2-D points. The model is evaluated (under `no_grad`) on a resolution x
     resolution grid spanning the data plus a margin. For a one-output model the line where the
-    score crosses the threshold (see `nn.predict`) is drawn too.
+    score crosses the threshold (see `nn.prediction`) is drawn too.
 
     shade: "class" colours each region by its predicted class; "output" (one-output models
     only) colours the plane by the raw output with a colour bar -- for a sigmoid output that is

@@ -157,23 +157,29 @@ def _linear_blocks(seq, torch) -> list[tuple[object, str]]:
         kind = type(module).__name__
         if type(module) is torch.nn.Linear:
             if module.bias is None:
-                raise ValueError(f"from_torch: layer {index} ({module}) has no bias; every gradwalk neuron has one")
+                raise ValueError(f"from_torch: layer {index} ({_brief(module)}) has no bias; every gradwalk neuron has one")
             if blocks and blocks[-1][0].out_features != module.in_features:
-                raise ValueError(f"from_torch: layer {index} ({module}) takes {module.in_features} inputs, but the "
+                raise ValueError(f"from_torch: layer {index} ({_brief(module)}) takes {module.in_features} inputs, but the "
                                  f"Linear before it has {blocks[-1][0].out_features} outputs")
             blocks.append([module, "linear"])
         elif type(module) is getattr(torch.nn, kind, None) and kind in names:
             if not blocks:
-                raise ValueError(f"from_torch: layer {index} ({module}) comes before any Linear layer; a gradwalk "
+                raise ValueError(f"from_torch: layer {index} ({_brief(module)}) comes before any Linear layer; a gradwalk "
                                  f"MLP applies an activation only after a layer's weights")
             if blocks[-1][1] != "linear":
-                raise ValueError(f"from_torch: layer {index} ({module}) follows another activation; a gradwalk "
+                raise ValueError(f"from_torch: layer {index} ({_brief(module)}) follows another activation; a gradwalk "
                                  f"layer has one activation")
             blocks[-1][1] = names[kind]
         else:
             allowed = ", ".join(["Linear"] + [_ACTIVATION_LAYERS[a] for a in ACTIVATIONS if a in _ACTIVATION_LAYERS])
-            raise ValueError(f"from_torch cannot represent layer {index} ({module}) of type {kind}; a gradwalk "
+            raise ValueError(f"from_torch cannot represent layer {index} ({_brief(module)}) of type {kind}; a gradwalk "
                              f"MLP is made of {allowed}")
     if not blocks:
         raise ValueError("from_torch: the Sequential has no Linear layer")
     return [(linear, activation) for linear, activation in blocks]
+
+
+def _brief(module) -> str:
+    # A container's repr spans lines; an error message keeps it on one line, cut to a sane length.
+    text = " ".join(repr(module).split())
+    return text if len(text) <= 80 else text[:77] + "..."

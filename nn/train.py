@@ -2,7 +2,7 @@
 
 `train_step` is the loop body you will write in PyTorch, spelled out; `fit` repeats it over
 shuffled batches and records a `History`. How outputs become classes (for the history's
-accuracy) is `nn.predict`'s rule.
+accuracy) is `nn.prediction`'s rule.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from nn import losses as _losses
 from nn.module import resolve_rng
 from nn.optim import SGD, NonFiniteGradientError, Optimizer
-from nn.predict import class_labels, default_threshold, output_activation, predicted_class
+from nn.prediction import class_labels, default_threshold, output_activation, predicted_class
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -27,7 +27,7 @@ class History:
     """What `fit` measured, one entry per epoch.
 
     `loss` is the mean training loss over the epoch's batches (including the L2 penalty) and
-    `accuracy` the fraction of training samples classified correctly (by `nn.predict`'s rule; for
+    `accuracy` the fraction of training samples classified correctly (by `nn.prediction`'s rule; for
     "mse", thresholded at the midpoint of the labels), both measured on each
     batch's forward pass, i.e. just *before* that batch's update (no extra forward pass is
     spent on measuring). `accuracy` is NaN when the targets are not class labels.
@@ -48,7 +48,7 @@ LOSSES = ("hinge", "mse", "bce", "bce_with_logits", "cross_entropy")
 """Loss names `fit` and `train_step` accept (a callable `loss(outputs, targets) -> Value` works too)."""
 
 
-def train_step(model, X, y, loss, optimizer) -> float:
+def train_step(model, X, y, loss, optimizer, *, tape=None) -> float:
     """One step of gradient descent on the batch `(X, y)`; returns the loss before the update.
 
     It is these five lines (the same in PyTorch), plus a check that the loss is finite:
@@ -64,6 +64,11 @@ def train_step(model, X, y, loss, optimizer) -> float:
     computing it) raises `TrainingDivergedError`, and a NaN or infinite gradient
     `NonFiniteGradientError`, both before any parameter changes.
 
+    `tape`: a `nn.replay.TapedModel` of `model` (what `fit(..., replay=True)` passes). The model's
+    part of the step then runs for the whole batch at once, replayed with numpy, and the loss is
+    built on one leaf per output; after `total.backward()`, `tape.backward()` carries the
+    outputs' gradients on into the parameters.
+
         >>> from nn import MLP, SGD, make_moons
         >>> X, y = make_moons(8, seed=0)
         >>> model = MLP(2, [4, 1], seed=0)
@@ -73,23 +78,24 @@ def train_step(model, X, y, loss, optimizer) -> float:
         True
     """
     loss_fn, targets = _resolve_loss(loss, y)
-    hint = f"no parameter was updated (lr={optimizer.current_lr():g}: try a smaller learning rate)"
     try:
-        outputs = [model(x) for x in X]
+        outputs = tape.forward(X) if tape is not None else [model(x) for x in X]
         total = loss_fn(outputs, targets)
     except ArithmeticError as exc:  # the engine refuses overflow and NaN results as they happen
-        raise TrainingDivergedError(f"the forward pass failed ({exc}); {hint}") from exc
+        raise _diverged(f"the forward pass failed ({exc})", optimizer) from exc
     value = total.data
     if not math.isfinite(value):
-        raise TrainingDivergedError(f"loss is {value!r}; {hint}")
+        raise _diverged(f"loss is {value!r}", optimizer)
     optimizer.zero_grad()
     total.backward()
+    if tape is not None:
+        tape.backward()
     optimizer.step()
     return value
 
 
 def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs: int = 100, batch_size=None,
-        l2: float = 0.0, progress=None, seed=None, rng=None) -> History:
+        l2: float = 0.0, progress=None, seed=None, rng=None, replay: bool = False) -> History:
     """Train `model` on `(X, y)` with `train_step`, batch after batch, and return the per-epoch `History`.
 
     Args:
@@ -107,6 +113,9 @@ def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs
         l2: weight of the L2 penalty `l2 * sum(p * p)` added to the loss (0 disables it).
         progress: None shows a tqdm bar only when stderr is a terminal, True always (when
             tqdm is installed), False never. The bar shows loss and accuracy.
+        replay: record the model once and run every batch through the recording with numpy
+            (`nn.replay`): the same training up to rounding, many times faster. Needs numpy
+            (`pip install 'gradwalk[fast]'`), and a model that takes the same path for every input.
 
     Raises TrainingDivergedError when the loss or a gradient stops being finite, naming the
     epoch and step; the parameters then hold the last finite values.
@@ -139,6 +148,11 @@ def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs
     if isinstance(loss, str) and loss == "mse" and positives is not None:
         threshold = _label_midpoint(y)
 
+    tape = None
+    if replay:
+        from nn.replay import TapedModel
+
+        tape = TapedModel(model, X[0])
     batch_outputs = []
 
     def batch_loss(outputs, batch_targets):
@@ -162,7 +176,7 @@ def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs
                 batch_outputs.clear()
                 try:
                     value = train_step(model, [X[i] for i in batch], [targets[i] for i in batch], batch_loss,
-                                       optimizer)
+                                       optimizer, tape=tape)
                 except (TrainingDivergedError, NonFiniteGradientError) as exc:
                     raise TrainingDivergedError(f"at epoch {epoch}, step {step}: {exc}") from None
                 history.steps += 1
@@ -198,6 +212,12 @@ def _resolve_loss(loss, y):
     if loss == "cross_entropy":
         return _losses.cross_entropy, y
     raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)} or pass a function")
+
+
+def _diverged(what: str, optimizer) -> TrainingDivergedError:
+    return TrainingDivergedError(
+        f"{what}; no parameter was updated (lr={optimizer.current_lr():g}: try a smaller learning rate)"
+    )
 
 
 def _check_optimizer(optimizer, model, params) -> None:

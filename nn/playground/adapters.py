@@ -204,4 +204,11 @@ def train_step(model, X, targets, loss_fn, optimizer, l2: float) -> float:
     try:
         return nn_train_step(model, X, targets, objective, optimizer)
     except FloatingPointError as error:  # nn's TrainingDivergedError and NonFiniteGradientError
-        raise DivergedError(str(error)) from None
+        raise DivergedError(_first_line(error)) from None
+    except (ValueError, ArithmeticError) as error:  # the engine refusing a NaN or an overflow on the way
+        raise DivergedError(f"the forward pass failed ({_first_line(error)}); no parameter was updated") from None
+
+
+def _first_line(error: Exception, limit: int = 240) -> str:
+    text = str(error).splitlines()[0] if str(error).strip() else type(error).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -92,6 +92,8 @@ class Tab:
             await self.answer(message)
 
     async def answer(self, message: dict) -> None:
+        if message["type"] == "pause":
+            self.session.playing = False  # at once: no slice of training may start after a pause
         try:
             replies = await self.playground.run(self.session.handle, message)
         except Exception as error:  # a bug in gradwalk: report it, keep the server and the tab alive

@@ -155,7 +155,10 @@ class Session:
     # -- training -----------------------------------------------------------------------------------
 
     def train_for(self, seconds: float) -> list[dict]:
-        """Train for about `seconds` (at least one step), then report: the page's next frame."""
+        """Train for about `seconds` (at least one step), then report: the page's next frame.
+        Nothing happens once paused (a slice asked for just before the pause)."""
+        if not self.playing:
+            return []
         deadline = time.perf_counter() + seconds
         losses = []
         try:

@@ -70,7 +70,8 @@ def test_step_through_prints_every_chain_rule_step(tmp_path, capsys):
     # one step per interior node: 3 x (dot, sigmoid) + dot, sigmoid + 7 loss nodes
     assert result["steps"] == 15
     assert "[ 1/15] at J (neg)" in out
-    assert "h2 -> θ2_1:  dJ/dθ2_1 += 0.5646 (dh2/dθ2_1) * -0.4482 (dJ/dh2) = -0.2531" in out
+    assert ("h2 -> θ2_1:  local ∂h2/∂θ2_1 = a1_1 = 0.5646;  upstream dJ/dh2 = -0.4482;  "
+            "adds 0.5646 × -0.4482 ≈ -0.2531;  θ2_1.grad: 0 → -0.2531") in out
     # backprop agrees with the closed form dJ/dθ2_j = (Y - y*) a1_j, ...
     assert result["max_diff"] < 1e-12
     assert result["grads"]["θ2_1"] == pytest.approx(-0.253057, abs=1e-6)

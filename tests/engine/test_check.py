@@ -185,3 +185,19 @@ def test_an_input_too_large_to_resolve_fails_rather_than_passing_on_noise():
     # Floats near 1e15 are 0.125 apart; sin swings too fast for any step finite differences can take.
     (row,) = compare_gradients(lambda x: x.sin(), 1e15)
     assert not row.ok and row.hint == ""
+
+
+@pytest.mark.parametrize("bad", [{"eps": 0.0}, {"eps": -1e-6}, {"eps": math.nan}, {"atol": -1.0}, {"rtol": math.inf},
+                                 {"eps": True}])
+def test_steps_and_tolerances_must_make_sense(bad):
+    name = next(iter(bad))
+    with pytest.raises(ValueError, match=f"gradcheck's {name} must be a finite number"):
+        gradcheck(lambda x: x * x, 1.0, **bad)
+
+
+def test_a_kink_is_found_inside_no_grad_too():
+    from engine import no_grad
+
+    with no_grad():
+        (row,) = compare_gradients(lambda x: x.relu(), 0.0)
+    assert "sits on a kink of relu" in row.hint

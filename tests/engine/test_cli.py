@@ -62,9 +62,9 @@ def test_steps(capsys):
     code, out, err = run(capsys, "steps", *NEURON)
     assert code == 0 and err == ""
     assert "backward: 3 steps" in out
-    assert "step 1/3: f (tanh), df/df = 1" in out
-    assert "f -> #4:  df/d#4 += 0.5 (df/d#4) * 1 (df/df) = 0.5" in out
-    assert "#2 -> x:  df/dx += -3 (d#2/dx) * 0.5 (df/d#2) = -1.5" in out
+    assert "step 1 of 3: f = tanh(#4) = 0.7071" in out
+    assert "  f -> #4:  local ∂f/∂#4 = 1 - tanh(#4)**2 = 0.5;  upstream df/df = 1;  adds 0.5 × 1 = 0.5;  #4.grad: 0 → 0.5" in out
+    assert "  #2 -> x:  local ∂#2/∂x = w = -3;  upstream df/d#2 = 0.5;  adds -3 × 0.5 = -1.5;  x.grad: 0 → -1.5" in out
     assert out.rstrip().endswith("df/db = 0.5")
 
 
@@ -330,7 +330,7 @@ def test_console_script(tmp_path):
             pytest.skip("the gradwalk console script is not installed (pip install -e .)")
     ok = subprocess.run([str(script), "steps", *NEURON], capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0, ok.stderr
-    assert "df/dx += -3" in ok.stdout
+    assert "local ∂#2/∂x = w = -3" in ok.stdout
     bad = subprocess.run([str(script), "draw", "__import__('os').system('echo PWNED')"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1 and "PWNED" not in bad.stdout + bad.stderr.replace("echo PWNED", "")

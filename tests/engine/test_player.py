@@ -242,9 +242,16 @@ def test_the_templates_are_package_data():
 
 @pytest.mark.slow
 def test_a_built_wheel_carries_the_templates(tmp_path):
-    # What a non-editable `pip install gradwalk` gets: build the wheel from this checkout.
+    # What a non-editable `pip install gradwalk` gets: a wheel built from a copy of this checkout
+    # (building writes build/ and *.egg-info next to the sources, so not in the checkout itself).
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for package in ("engine", "nn"):
+        shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(source)],
         capture_output=True, text=True, timeout=300,
     )
     assert build.returncode == 0, build.stderr

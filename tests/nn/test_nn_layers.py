@@ -183,8 +183,9 @@ def test_unfused_builds_elementary_nodes():
     assert sorted(ops_chain) == ["*", "*", "*", "+", "+", "+"]
 
 
-def test_nodes_carry_scope_matching_parameter_names():
-    model = MLP(2, [3, 2, 1], seed=0)
+@pytest.mark.parametrize("fused", [True, False])
+def test_nodes_carry_scope_matching_parameter_names(fused):
+    model = MLP(2, [3, 2, 1], fused=fused, seed=0)
     out = model([0.1, 0.2])
     scopes = {v.scope for v in topological_order(out) if v.op}
     assert scopes == {f"layers.{i}.neurons.{j}" for i, w in enumerate([3, 2, 1]) for j in range(w)}

@@ -114,3 +114,21 @@ def test_scope_is_closed_after_an_error():
         m([1.0])
     assert (Value(1.0) * 2).scope is None
     assert is_grad_enabled()
+
+
+def test_no_public_name_hides_a_submodule():
+    # `import nn.prediction; nn.prediction.predict_proba` must work: no function may take a
+    # submodule's name in the package (as `nn.predict`, the function, would have).
+    import importlib
+    import pkgutil
+
+    import nn
+
+    names = [info.name for info in pkgutil.iter_modules(nn.__path__)]
+    assert {"module", "serialization", "layers", "prediction", "train"} <= set(names)
+    for name in names:
+        try:
+            module = importlib.import_module(f"nn.{name}")
+        except ImportError:  # a submodule needing an optional extra that is not installed
+            continue
+        assert getattr(nn, name) is module, name

@@ -1,4 +1,4 @@
-"""nn.predict: the one rule from outputs to classes, probabilities, and accuracy for class indices."""
+"""nn.prediction: the one rule from outputs to classes, probabilities, and accuracy for class indices."""
 
 import math
 
