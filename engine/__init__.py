@@ -9,8 +9,8 @@
 """
 
 from engine.value import Value, as_value
-from engine.modes import enable_grad, is_grad_enabled, name_scope, no_grad
-from engine.op import Op, define_op
+from engine.modes import current_scope, enable_grad, is_grad_enabled, name_scope, no_grad, note_grad_write
+from engine.op import NaNError, Op, define_op, forget_op
 from engine import ops as _ops  # fills the op registry and gives Value its operators and methods
 from engine.functional import cos, dot, exp, log, relu, sigmoid, sin, softplus, sqrt, sum_values, tanh
 from engine.stepper import BackwardStep, EdgeStep, StaleStepperError, Stepper
@@ -30,7 +30,8 @@ from engine.check import (
 )
 
 __all__ = [
-    "Value", "as_value", "dot", "sum_values", "Op", "define_op",
+    "Value", "as_value", "dot", "sum_values", "Op", "define_op", "forget_op", "NaNError",
+    "current_scope", "note_grad_write",
     "BackwardStep", "EdgeStep", "Stepper", "StaleStepperError", "backward", "backward_steps", "gradients", "enable_grad", "is_grad_enabled",
     "name_scope", "no_grad", "node_names", "topological_order", "zero_grad",
     "cos", "exp", "log", "relu", "sigmoid", "sin", "softplus", "sqrt", "tanh",

@@ -29,8 +29,8 @@ def dot(weights, inputs, bias=None) -> Value:
     """One node for `w0*x0 + w1*x1 + ... + bias`: a neuron's pre-activation in a single step.
 
     `weights` and `inputs` have equal length; each entry is a Value or a plain number (a number
-    becomes a constant leaf, so the drawing shows it). Parents are w0, x0, w1, x1, ..., bias;
-    the local derivative of w_i is x_i and of x_i is w_i.
+    becomes a constant leaf, so the drawing shows it). Parents are w0 ... w(n-1), x0 ... x(n-1)
+    and the bias; the local derivative of w_i is x_i and of x_i is w_i.
 
         >>> from engine import Value
         >>> w, x = Value(2.0), Value(3.0)
@@ -42,14 +42,13 @@ def dot(weights, inputs, bias=None) -> Value:
     inputs = list(inputs)
     if len(weights) != len(inputs):
         raise ValueError(f"dot needs as many weights as inputs, got {len(weights)} and {len(inputs)}")
-    operands = [None] * (2 * len(weights))
-    operands[0::2] = weights
-    operands[1::2] = inputs
+    operands = weights + inputs
     if bias is not None:
         operands.append(bias)
-    for k, v in enumerate(operands):
-        if type(v) is not Value:
-            operands[k] = _leaf(v, "dot")
+    try:  # the usual case, all Values: no per-operand checks on the way
+        return ops.dot_op.apply_n(operands, [v.data for v in operands])
+    except (AttributeError, TypeError):  # plain numbers among them (or something wrong)
+        operands = [v if type(v) is Value else _leaf(v, "dot") for v in operands]
     return ops.dot_op.apply_n(operands)
 
 

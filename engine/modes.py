@@ -31,6 +31,11 @@ def note_grad_write(what: str) -> None:
     last_grad_writer = what
 
 
+def current_scope() -> str | None:
+    """The dotted path of the open `name_scope` blocks (None outside any)."""
+    return scope
+
+
 @contextmanager
 def no_grad():
     """Inside this block ops compute `data` only: no parents, no closures, nothing to backprop.

@@ -41,6 +41,7 @@ def _slopes_closure(slopes: tuple):
 
 
 _partial = functools.partial
+_data = operator.attrgetter("data")
 _ONE, _ZERO = _slopes_closure((1.0,)), _slopes_closure((0.0,))
 
 
@@ -176,7 +177,7 @@ class Op(str):
         `xs`, their data, when the caller has it already."""
         operands = tuple(operands)
         if xs is None:
-            xs = [v.data for v in operands]
+            xs = list(map(_data, operands))
         out = self.forward(xs)
         if out != out:
             refuse_nan(self, xs)
@@ -254,11 +255,16 @@ class FoldedOp(Op):
         return self.forward(as_float(x, self.name))
 
 
+class NaNError(ValueError, ArithmeticError):
+    """An op's result would be NaN (inf * 0, inf - inf, ...). A ValueError (a bad value) and an
+    ArithmeticError (like an overflow), so code that catches either sees it."""
+
+
 def refuse_nan(op, operands) -> None:
     """Raise for an op whose result is NaN (inf * 0, inf - inf, ...): a NaN would silently poison
     every gradient downstream, so none ever enters a graph."""
     shown = ", ".join(repr(x) for x in operands)
-    raise ValueError(f"{op} of ({shown}) is NaN (undefined), so gradwalk refuses it: a NaN would silently "
+    raise NaNError(f"{op} of ({shown}) is NaN (undefined), so gradwalk refuses it: a NaN would silently "
                      "poison every gradient downstream")
 
 

@@ -147,20 +147,17 @@ def _pow(x, y):
 
 
 def _dot(xs):
-    # Operands are w0, x0, w1, x1, ... and an optional bias last; terms are added in that order,
-    # one by one from 0.0, the same order a chain of `*` and `+` nodes adds them.
-    pairs = len(xs) - len(xs) % 2
-    total = functools.reduce(operator.add, map(operator.mul, xs[0:pairs:2], xs[1:pairs:2]), 0.0)
+    # Operands are w0 ... w(n-1), x0 ... x(n-1) and an optional bias last. Products are added in
+    # order, one by one from 0.0, the same order a chain of `*` and `+` nodes adds them.
+    n = len(xs) // 2
+    total = functools.reduce(operator.add, map(operator.mul, xs[:n], xs[n:2 * n]), 0.0)
     return total + xs[-1] if len(xs) % 2 else total
 
 
 def _dot_slopes(xs, out):
-    # d/dw_i = x_i and d/dx_i = w_i: swap each pair; the bias's slope is 1.
-    slopes = list(xs)
-    slopes[0:len(xs) - 1:2], slopes[1::2] = xs[1::2], xs[0:len(xs) - 1:2]
-    if len(xs) % 2:
-        slopes[-1] = 1.0
-    return tuple(slopes)
+    # d/dw_i = x_i and d/dx_i = w_i: the two halves swap places; the bias's slope is 1.
+    n = len(xs) // 2
+    return (*xs[n:2 * n], *xs[:n], 1.0) if len(xs) % 2 else (*xs[n:], *xs[:n])
 
 
 def _sum(xs):

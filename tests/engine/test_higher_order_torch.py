@@ -29,8 +29,9 @@ def torch_twin(root, leaves):
             continue
         args = [tensors[id(p)] for p in node.parents]
         op = node.op
-        if op == "dot":
-            total = sum(args[i] * args[i + 1] for i in range(0, len(args) - 1, 2))
+        if op == "dot":  # parents: the weights, then the inputs, then the bias if there is one
+            half = len(args) // 2
+            total = sum(args[i] * args[half + i] for i in range(half))
             tensors[id(node)] = total + args[-1] if len(args) % 2 else total
         elif op == "sum":
             tensors[id(node)] = sum(args[1:], args[0])

@@ -145,10 +145,11 @@ def test_dot_value_gradients_and_constant_inputs():
     assert out.op == "dot"
     assert out.data == pytest.approx(0.5 * 3 - 2 * 4 + 0.25)
     four = out.parents[3]  # the plain number 4.0 became a constant leaf, so a drawing shows it
-    assert out.parents == (w[0], x[0], w[1], four, b)
+    assert out.parents == (w[0], w[1], x[0], four, b)
     assert (four.data, four.label, four.parents) == (4.0, "4", ())
     out.backward()
     assert [w[0].grad, x[0].grad, w[1].grad, b.grad] == [3.0, 0.5, 4.0, 1.0]
+    assert out.local_grad() == (3.0, 4.0, 0.5, -2.0, 1.0)  # halves swapped: d/dw_i = x_i, d/dx_i = w_i
     assert gradcheck(lambda w0, w1, x0, b: dot([w0, w1], [x0, 4.0], b), 0.5, -2.0, 3.0, 0.25)
 
 

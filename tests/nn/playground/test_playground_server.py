@@ -324,7 +324,8 @@ def test_save_writes_an_atomic_model_file_into_the_chosen_folder(tmp_path):
     ('{"type": "dataset", "name": "moons", "noise": 0.1, "points": 10.5, "seed": 0}', "points must be a whole number"),
     ('{"type": "dataset", "name": "moons", "noise": 0.1, "points": true, "seed": 0}', "points must be a whole number"),
     ('{"type": "add_point", "x": 0, "y": 0, "label": 2}', "label must be one of 0, 1"),
-    ('{"type": "set_param", "name": "__class__", "value": 1}', "name must be a parameter name"),
+    ('{"type": "set_param", "name": "layers/0", "value": 1}', "name must be a parameter name"),
+    ('{"type": "set_param", "name": "__class__", "value": 1}', "the network has no parameter '__class__'"),
     ('{"type": "sample", "index": 0, "x": [1]}', "x must be a list of the sample's 2 inputs"),
     ('{"type": "formula", "text": 5}', "text must be a string"),
     ('{"type": "formula", "text": "x", "values": {"__x": 1}}', "is not a variable name"),
@@ -377,7 +378,8 @@ def test_a_bug_in_a_handler_is_reported_and_the_server_keeps_serving(tab, monkey
 
 
 def test_training_that_diverges_stops_with_a_message(tab):
-    ask(tab, config(lr=10, loss="mse", hidden=[8], activation="linear"), "state")
+    tab.send_text(config(lr=10, loss="mse", hidden=[8], activation="linear"))
+    receive(tab, "state")
     tab.send_text('{"type": "play"}')
     error = receive(tab, "error", limit=100)
     assert error["request"] == "play" and "training stopped at step" in error["message"]
