@@ -10,9 +10,10 @@ never trained on; at the end, the confusion matrix and a picture of the test dig
 wrong. With the defaults it reaches about 97% test accuracy in 10 epochs.
 
 Which path trains: gradwalk's ordinary path builds a fresh graph of Values for every sample and
-walks it node by node (what the rest of gradwalk shows you). A faster replay path, which records
-one step and replays it with numpy, is used when this gradwalk has it and numpy is installed;
-the demo says which path ran and how long an epoch took on each.
+walks it node by node (what the rest of gradwalk shows you). The replay path, `fit(...,
+replay=True)`, records the model's graph once and replays it for whole batches with numpy; it is
+used when numpy is installed (pip install 'gradwalk[fast]'), and gives the same numbers. The
+demo says which path ran and how long an epoch took on each.
 
 Writes into the output folder (default out/digits):
     misclassified.png  the test digits the network got wrong, each with its true and predicted digit
@@ -38,9 +39,9 @@ SIDE = 8  # each sample is an 8x8 image, read row by row
 
 
 # -- which training path ---------------------------------------------------------------------------
-# The one place where the demo chooses how to train. The replay path (issue "Speed") is an option
-# of `fit`: when `fit` accepts `replay=` and numpy is importable, it is used; otherwise every step
-# runs node by node. Nothing else in the demo depends on the path.
+# The one place where the demo chooses how to train. The replay path is an option of `fit`: when
+# `fit` accepts `replay=` and numpy is importable, it is used; otherwise every step runs node by
+# node. Nothing else in the demo depends on the path.
 
 
 def replay_available() -> bool:

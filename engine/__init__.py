@@ -10,7 +10,8 @@
 
 from engine.value import Value, as_value
 from engine.modes import current_scope, enable_grad, is_grad_enabled, name_scope, no_grad, note_grad_write
-from engine.op import NaNError, Op, define_op, forget_op
+from engine.op import NaNError, Op
+from engine.registry import define_op, forget_op
 from engine import ops as _ops  # fills the op registry and gives Value its operators and methods
 from engine.functional import cos, dot, exp, log, relu, sigmoid, sin, softplus, sqrt, sum_values, tanh
 from engine.stepper import BackwardStep, EdgeStep, StaleStepperError, Stepper

@@ -200,7 +200,7 @@ def _run_steps(args) -> int:
     else:
         print(f"backward: no steps, {name} is the variable {out.label} itself")
     for step in steps:  # the same text as print(step) in a REPL and the player's caption
-        print(step_text(step))
+        print(step_text(step, args.digits))
     print("gradients:")
     print("\n".join(_summary(out, leaves, formula, name, args.digits).splitlines()[1:]))
     if html is not None:

@@ -53,7 +53,7 @@ class FormulaError(ValueError):
 def known_functions() -> dict:
     """Name -> function for every function a formula may call: the engine's one-argument ops,
     read from the op registry, so an op added with `define_op` can be called too."""
-    from engine.op import unary_ops
+    from engine.registry import unary_ops
 
     return {name: op for name, op in unary_ops().items() if name != "neg"}
 

@@ -8,7 +8,7 @@ number it is ordinary math (`tanh(0.5)` is a float), so one function serves both
 from __future__ import annotations
 
 from engine import ops
-from engine.op import unary_ops
+from engine.registry import unary_ops
 from engine.value import Value
 
 exp, log, sqrt, tanh, sigmoid, relu = ops.exp, ops.log, ops.sqrt, ops.tanh, ops.sigmoid, ops.relu
@@ -62,4 +62,4 @@ def sum_values(values) -> Value:
 
 UNARY = unary_ops()
 """Name -> function for every one-operand op, read when this module was imported (the CLI's
-parser and the test strategies call `engine.op.unary_ops()` to see ops defined later too)."""
+parser and the test strategies call `engine.registry.unary_ops()` to see ops defined later too)."""

@@ -5,7 +5,7 @@ op's own result, which several derivatives reuse (d tanh = 1 - tanh^2). A deriva
 with arithmetic and ops only, so the same expression serves floats (ordinary backward) and Values
 (higher-order gradients); the `_`-helpers below are that kind of expression too.
 
-`define_op` (in engine.op) turns each row into a Value method or operator, an `engine` function,
+`define_op` (in engine.registry) turns each row into a Value method or operator, an `engine` function,
 a function of the CLI's formula language and an op of the test strategies; add your own the same way.
 """
 
@@ -15,7 +15,7 @@ import functools
 import math
 import operator
 
-from engine.op import add, define_op, mul, neg, registry, sub
+from engine.registry import define_op, registry
 from engine.value import Value
 
 # -- small helpers the rows use (each works on floats, Values and numpy arrays) ---------------------
@@ -175,11 +175,11 @@ def _np(name):
 # -- the table --------------------------------------------------------------------------------------
 #          name        forward        local derivative(s)                            array forward
 
-add = define_op("+", add, (1.0, 1.0), commutative=True, array_forward=_np("add"),
+add = define_op("+", operator.add, (1.0, 1.0), commutative=True, array_forward=_np("add"),
                 formula="1, 1", doc="a + b; d/da = 1, d/db = 1.")
-sub = define_op("-", sub, (1.0, -1.0), array_forward=_np("subtract"),
+sub = define_op("-", operator.sub, (1.0, -1.0), array_forward=_np("subtract"),
                 formula="1, -1", doc="a - b; d/da = 1, d/db = -1.")
-mul = define_op("*", mul, (lambda a, b, out: b, lambda a, b, out: a), linear_in=(0, 1), commutative=True,
+mul = define_op("*", operator.mul, (lambda a, b, out: b, lambda a, b, out: a), linear_in=(0, 1), commutative=True,
                 array_forward=_np("multiply"), formula="b, a", doc="a * b; d/da = b, d/db = a.")
 div = define_op("/", _div, (lambda a, b, out: 1.0 / b, lambda a, b, out: -out / b), linear_in=(0,),
                 array_forward=_np("divide"), formula="1/b, -a/b**2",
@@ -187,7 +187,7 @@ div = define_op("/", _div, (lambda a, b, out: 1.0 / b, lambda a, b, out: -out / 
 power = define_op("**", _pow, (lambda x, y, out: _power_slope(x, y), _log_base), array_forward=_np("power"),
                   formula="y*x**(y-1), x**y*log(x)",
                   doc="x ** y; d/dx = y x**(y-1), d/dy = x**y log x (so a Value exponent needs x > 0).")
-negate = define_op("neg", neg, -1.0, array_forward=_np("negative"), formula="-1", method="__neg__",
+negate = define_op("neg", operator.neg, -1.0, array_forward=_np("negative"), formula="-1", method="__neg__",
                    doc="-x; slope -1.")
 
 exp = define_op("exp", _exp, lambda x, out: out, array_forward=_np("exp"), formula="exp(x)",

@@ -82,9 +82,10 @@ class Player:
         return f"<Player {self.title!r}: {self.frames} frames{where}>"
 
 
-def step_text(step) -> str:
-    """The chain-rule text of one backward step, as the REPL, the CLI and the player show it."""
-    return str(step)
+def step_text(step, digits: int = 4) -> str:
+    """The chain-rule text of one backward step, as the REPL, the CLI and the player show it:
+    `step.text(digits)`, which at the default 4 digits is `str(step)`."""
+    return step.text(digits)
 
 
 def animate_backward(root, path=None, *, interval_ms: int = 900, max_cells: int | None = DEFAULT_MAX_CELLS,
@@ -196,7 +197,7 @@ def _record_frames(root, order, options: DrawOptions) -> list[dict]:
     frames = [
         frame(
             -1,
-            f"Step 0: before backward, no gradient is known yet (grad ?)",
+            "Before backward: no gradient is known yet (grad ?)",
             f"Backprop starts at the output {root_name} with d{root_name}/d{root_name} = 1, then walks the "
             f"graph backwards, each node passing (local derivative x its own gradient) to its inputs.\n"
             f"Press -> (or space to play); click a box to see its formula and local derivatives.",
@@ -215,12 +216,12 @@ def _record_frames(root, order, options: DrawOptions) -> list[dict]:
             state[j] = "d" if users_left[j] == 0 else "a"
             if j not in updated:
                 updated.append(j)
-        title = (f"Step {step.index} / {step.total}: the gradient at {step.node_name} ({step.node.op}) "
-                 f"goes back to its input{'s' if len(step.edges) != 1 else ''}")
+        # The counter and the step's own text give "step k of n"; the title says what happens.
+        title = f"The gradient at {step.node_name} ({step.node.op}) goes back to its input{'s' if len(step.edges) != 1 else ''}"
         if step.index == step.total:
             title += " -- done: every gradient is final, as one backward() leaves it"
         edges = [f"e{k}"] + [f"e{k}_{i}" for i in range(len(step.edges))]
-        frames.append(frame(k, title, step_text(step), edges, updated))
+        frames.append(frame(k, title, step_text(step, digits), edges, updated))
     if len(frames) == 1:  # the root is a leaf: backward only seeds its gradient
         frames[0]["text"] = f"{root_name} is a leaf: backward only adds 1 to its gradient (d{root_name}/d{root_name} = 1)."
     return frames

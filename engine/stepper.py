@@ -470,11 +470,11 @@ def describe(node, parents: list[str], name: str) -> tuple[str, list[str]]:
         return _infix(str(op), parents), [_substitute(f, parents, name) for f in _split(formula, 2)]
     if op == "sum":
         return _terms(parents), ["1"] * len(parents)
-    if op == "dot":  # operands w0, x0, w1, x1, ..., then the bias when their number is odd
-        terms, formulas = [], []
-        for i in range(0, len(parents) - 1, 2):
-            terms.append(f"{parents[i]}*{parents[i + 1]}")
-            formulas += [parents[i + 1], parents[i]]
+    if op == "dot":  # operands w0 ... w(n-1), x0 ... x(n-1), then the bias when their number is odd
+        n = len(parents) // 2
+        weights, inputs = parents[:n], parents[n:2 * n]
+        terms = [f"{w}*{x}" for w, x in zip(weights, inputs)]
+        formulas = inputs + weights  # d/dw_i = x_i, d/dx_i = w_i
         if len(parents) % 2:
             terms.append(parents[-1])
             formulas.append("1")

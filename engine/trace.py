@@ -467,14 +467,15 @@ _WEIGHTED_SUM: dict = {}
 
 
 def _is_weighted_sum(op) -> bool:
-    """True when `op`'s own definition computes w0*x0 + w1*x1 + ... (+ b) with the slopes
-    x_i, w_i (and 1): checked on numbers, with and without the bias. That is the dot op."""
+    """True when `op`'s own definition computes w0*x0 + w1*x1 + ... (+ b) from the operands
+    w0 ... w(n-1), x0 ... x(n-1) (, b), with the slopes x_i, w_i (and 1): checked on numbers,
+    with and without the bias. That is the dot op."""
     known = _WEIGHTED_SUM.get(op.name)
     if known is None or known[0] is not op:
         try:
             xs = [2.0, 3.0, 5.0, 7.0, 11.0]
-            known = (op, op.forward(xs) == 52.0 and tuple(op.derivative(xs, 52.0)) == (3.0, 2.0, 7.0, 5.0, 1.0)
-                     and op.forward(xs[:4]) == 41.0 and tuple(op.derivative(xs[:4], 41.0)) == (3.0, 2.0, 7.0, 5.0))
+            known = (op, op.forward(xs) == 42.0 and tuple(op.derivative(xs, 42.0)) == (5.0, 7.0, 2.0, 3.0, 1.0)
+                     and op.forward(xs[:4]) == 31.0 and tuple(op.derivative(xs[:4], 31.0)) == (5.0, 7.0, 2.0, 3.0))
         except Exception:  # an n-ary op that isn't a weighted sum may refuse these numbers
             known = (op, False)
         _WEIGHTED_SUM[op.name] = known
@@ -493,10 +494,11 @@ def _matmul_layout(tape, steps):
         return first_leaf <= p < end_leaf
 
     count = len(steps[0].parents)
+    n = count // 2
     x_positions, weight_columns = [], []
-    for i in range(0, count - 1, 2):
+    for i in range(n):
         a = [s.parents[i] for s in steps]
-        b = [s.parents[i + 1] for s in steps]
+        b = [s.parents[n + i] for s in steps]
         if all(is_leaf(p) for p in b) and len(set(a)) == 1:
             x_positions.append(a[0])
             weight_columns.append(b)

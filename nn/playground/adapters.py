@@ -209,6 +209,8 @@ def train_step(model, X, targets, loss_fn, optimizer, l2: float) -> float:
         raise DivergedError(f"the forward pass failed ({_first_line(error)}); no parameter was updated") from None
 
 
-def _first_line(error: Exception, limit: int = 240) -> str:
+def _first_line(error: Exception, head: int = 160, tail: int = 100) -> str:
+    """The error's first line, its middle cut when long: an overflow lists every number involved,
+    and the advice comes at the end."""
     text = str(error).splitlines()[0] if str(error).strip() else type(error).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return text if len(text) <= head + tail + 5 else f"{text[:head]} ... {text[-tail:]}"

@@ -1,17 +1,18 @@
 """The model evaluated over a grid of the plane: the decision-boundary map and each neuron's map.
 
-Every pixel is a forward pass, and the page wants a fresh map many times a second, so the grid
-does not go through the engine one node at a time when numpy is installed: the MLP's weights are
-read into arrays and the whole grid runs through them at once (the same arithmetic the
-engine does, batched). Without numpy the grid goes through the engine under `no_grad`, coarser.
-`layer_outputs` is the one place that chooses.
+Every pixel is a forward pass, and the page wants a fresh map many times a second. With numpy,
+the model is recorded once as a tape (`engine.trace`: every neuron's output, layer by layer) and
+the whole grid is replayed through it at once; the tape reads the parameters' current values on
+every replay, so it is recorded again only for a new model. Without numpy the grid goes through
+the engine point by point under `no_grad`, coarser. `layer_outputs` is the one place that chooses.
 """
 
 from __future__ import annotations
 
 import math
+import weakref
 
-from engine import Value, no_grad
+from engine import Value, no_grad, trace
 
 try:
     import numpy
@@ -49,27 +50,29 @@ def layer_outputs(model, points) -> list:
     return _layer_outputs_engine(model, points)
 
 
+_TAPES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> its recorded tape
+
+
 def _layer_outputs_numpy(model, points) -> list:
-    a = numpy.asarray(points, dtype=float)
+    tape = _TAPES.get(model)
+    if tape is None:
+        tape = _TAPES[model] = trace(lambda x1, x2: _every_neuron(model, [x1, x2]), 0.0, 0.0)
+    outputs = tape.replay(points).outputs  # one row per point, one column per neuron
+    layers, start = [], 0
+    for layer in model.layers:
+        width = len(layer.neurons)
+        layers.append(outputs[:, start:start + width])
+        start += width
+    return layers
+
+
+def _every_neuron(model, x) -> list:
+    """Every neuron's output, layer after layer: what the tape records."""
     outputs = []
     for layer in model.layers:
-        weights = numpy.array([[w.data for w in neuron.w] for neuron in layer.neurons])
-        biases = numpy.array([neuron.b.data for neuron in layer.neurons])
-        # einsum rather than `@`: on a busy machine a multithreaded BLAS took 2-18 ms for these
-        # small products, einsum's own loop ~0.5-1.3 ms (measured on 4096 x 16 x 16).
-        a = _activate(numpy.einsum("pi,ni->pn", a, weights) + biases, layer.activation)
-        outputs.append(a)
+        x = layer(x)
+        outputs.extend(x)
     return outputs
-
-
-def _activate(z, activation: str):
-    if activation == "relu":
-        return numpy.maximum(z, 0.0)
-    if activation == "tanh":
-        return numpy.tanh(z)
-    if activation == "sigmoid":
-        return 0.5 * (1.0 + numpy.tanh(0.5 * z))  # = 1 / (1 + exp(-z)), without overflow
-    return z
 
 
 def _layer_outputs_engine(model, points) -> list:

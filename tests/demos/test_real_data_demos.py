@@ -68,6 +68,19 @@ def test_digits_refuses_a_replay_path_it_does_not_have(tmp_path):
             demo.main(["--out", str(tmp_path), "--path", "replay", "--quiet"])
 
 
+def test_digits_replay_and_node_paths_train_the_same_network(tmp_path):
+    pytest.importorskip("sklearn")
+    demo = load("digits")
+    if not demo.replay_available():
+        pytest.skip("this gradwalk's fit has no replay path (or numpy is missing)")
+    common = ["--epochs", "2", "--samples", "300", "--quiet"]
+    node = demo.main(["--out", str(tmp_path / "node"), "--path", "node"] + common)
+    replay = demo.main(["--out", str(tmp_path / "replay"), "--path", "replay"] + common)
+    assert (node["path"], replay["path"]) == ("node", "replay")
+    assert replay["loss"] == pytest.approx(node["loss"], rel=1e-9)
+    assert replay["confusion"] == node["confusion"]
+
+
 def test_confusion_matrix_counts_true_rows_and_predicted_columns():
     demo = load("digits")
     counts = demo.confusion_matrix([0, 0, 1, 2, 2], [0, 1, 1, 2, 0], classes=3)

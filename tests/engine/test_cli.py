@@ -89,6 +89,18 @@ def test_check_pass_and_fail(capsys):
     assert "FAIL" in out
 
 
+def test_steps_print_the_steps_own_text_at_the_chosen_digits(capsys):
+    from engine import Value
+
+    code, out, _ = run(capsys, "steps", "tanh(x*w)", "x=0.3", "w=-1.7", "--digits", "7")
+    assert code == 0
+    x, w = Value(0.3, "x"), Value(-1.7, "w")
+    f = (x * w).tanh()
+    f.label = "f"
+    for step in f.backward_steps():
+        assert step.text(7) in out and step.text(7) != str(step)
+
+
 def test_output_label_never_clashes_with_a_variable(capsys):
     code, out, _ = run(capsys, "steps", "f*f", "f=3")
     assert code == 0

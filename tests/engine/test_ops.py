@@ -15,7 +15,7 @@ from engine import (
 )
 from engine.cli import main as gradwalk
 from engine.formula import known_functions, parse_formula
-from engine.op import registry
+from engine.registry import registry
 from engine.testing import expression_cases, op_names
 
 @pytest.fixture(autouse=True)
@@ -24,7 +24,7 @@ def forget_ops_defined_here():
     before = set(registry)
     yield
     for name in set(registry) - before:
-        engine.op.forget_op(name)
+        engine.forget_op(name)
 
 
 # Points where every built-in one-operand op is defined, smooth and moderate.
@@ -143,11 +143,11 @@ def test_a_wrong_derivative_is_caught_by_gradcheck_naming_the_op():
 
 def test_forget_op_removes_a_user_op_everywhere():
     _define_atan()
-    engine.op.forget_op("atan")
+    engine.forget_op("atan")
     assert "atan" not in registry and not hasattr(Value, "atan") and not hasattr(engine, "atan")
     assert "atan" not in op_names() and "atan" not in known_functions()
     with pytest.raises(ValueError, match="gradwalk's own ops"):
-        engine.op.forget_op("tanh")
+        engine.forget_op("tanh")
 
 
 def test_define_op_refuses_to_replace_builtins_and_bad_definitions():
@@ -273,9 +273,9 @@ def test_the_readme_op_table_matches_the_registry():
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    start = readme.index("<!-- ops table: made by engine.op.op_table() -->") + len("<!-- ops table: made by engine.op.op_table() -->")
+    start = readme.index("<!-- ops table: made by engine.registry.op_table() -->") + len("<!-- ops table: made by engine.registry.op_table() -->")
     end = readme.index("<!-- end of ops table -->")
-    assert readme[start:end].strip() == engine.op.op_table()
+    assert readme[start:end].strip() == engine.registry.op_table()
 
 
 def test_anomaly_mode_names_the_op_its_inputs_and_the_line(tmp_path):

@@ -104,7 +104,7 @@ def test_frames_follow_backward_steps():
         assert frame["current"] == k
         assert frame["op"] == f"o{k}"
         assert frame["text"] == step_text(step) == str(step)
-        assert frame["title"].startswith(f"Step {step.index} / {step.total}: ")
+        assert frame["title"].startswith(f"The gradient at {step.node_name} ({step.node.op}) goes back")
         assert set(frame["edges"]) == {f"e{k}"} | {f"e{k}_{i}" for i in range(len(step.node.parents))}
     assert "done" in frames[-1]["title"]
     # Pending gradients only ever become known, never the other way round; the last frame is final.
@@ -119,6 +119,16 @@ def test_frames_follow_backward_steps():
     for frame in frames[1:]:
         for element_id in [frame["op"], f"v{frame['current']}", *frame["edges"]]:
             assert f'id="{element_id}"' in player.html
+
+
+@needs_dot
+def test_the_step_texts_follow_the_digits_option():
+    out, *_ = neuron()
+    frames = frames_of(animate_backward(out, digits=7))
+    ref, *_ = neuron()
+    steps = list(ref.backward_steps())
+    assert [f["text"] for f in frames[1:]] == [step_text(s, 7) for s in steps] == [s.text(7) for s in steps]
+    assert frames[1]["text"] != str(steps[0])  # 7 digits, not the REPL's 4
 
 
 @needs_dot

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import engine
 from engine import Value, dot, modes, no_grad, sum_values, trace
-from engine.op import registry
+from engine.registry import registry
 from engine.testing import expression_cases, op_names
 
 np = pytest.importorskip("numpy")

@@ -57,7 +57,9 @@ export class GraphStepper {
       this.natural = { width: parseFloat(svg.getAttribute("width")), height: parseFloat(svg.getAttribute("height")) };
       svg.dataset.naturalWidth = this.natural.width;
       this.indexBoxes(svg, reply.names.length);
-      fitIfWide(this.container);
+      // A small graph fits the view; a big (clustered) one stays readable at its natural size,
+      // and each step scrolls its node into view.
+      if (reply.grouping === "plain") fitIfWide(this.container); else zoom(this.container, 1);
     }
     this.reply = reply;
     if (fresh) this.frame = this.startAtEnd ? this.total() : 0;
@@ -88,6 +90,9 @@ export class GraphStepper {
     if (!this.reply) return;
     this.frame = Math.max(0, Math.min(this.total(), frame));
     this.render();
+    const step = this.frame > 0 ? this.reply.steps[this.frame - 1] : null;
+    const box = step ? this.boxes[step.node] : this.boxes[this.reply.root];
+    if (box) box.g.scrollIntoView({ block: "nearest", inline: "nearest" });
   }
 
   key(event) {
