@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 
 from engine.graph import gradients, topological_order
-from engine.modes import no_grad
+from engine.modes import enable_grad, no_grad
 from engine.value import Value, as_float as _as_float
 
 
@@ -72,7 +72,8 @@ def _scalar(out) -> float:
 def _backprop(f, leaves: list[Value]) -> tuple[float, list[float]]:
     """f's value and d f/d leaf for each leaf. No node's `grad` changes: f may close over Values
     the caller holds (say, a model's parameters), and checking a function never touches them."""
-    out = f(*leaves)
+    with enable_grad():  # even inside a caller's no_grad(): there is no gradient without a graph
+        out = f(*leaves)
     if not isinstance(out, Value):
         return _scalar(out), [0.0] * len(leaves)
     return out.data, gradients(out, leaves)
@@ -165,8 +166,9 @@ def _trial_steps(x: float, eps: float) -> list[float]:
     if 0.0 < abs(x) * 1e-3 < steps[-1]:
         steps.append(abs(x) * 1e-3)
     # A large x: keep shrinking the step, while it stays above both the smallest step tried at
-    # |x| <= 1 and a thousand float spacings of x. (x +- h is rounded to a float, and the actual
-    # difference is divided by, so what limits a small step is only the rounding of f's values.)
+    # |x| <= 1 and a thousand float spacings of x. (x + h is rounded to a float, but the slope is
+    # divided by the difference actually taken, so what limits a small step is the rounding of
+    # f's values: about eps_machine * |f| / h.)
     floor = max(eps * 1e-4, 1e3 * math.ulp(x))
     while steps[-1] * 1e-2 >= floor and abs(x) > 1.0:
         steps.append(steps[-1] * 1e-2)
@@ -180,8 +182,6 @@ def _kink_hint(f, leaves: list[Value], leaf: Value, h: float) -> str:
     f is run at leaf - h, leaf and leaf + h (recording, to see its graph), and the inputs of its
     kinked ops compared position by position in topological order.
     """
-    from engine.modes import enable_grad
-
     original = leaf.data
     try:
         seen = []

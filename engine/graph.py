@@ -70,11 +70,16 @@ def backward(root, *, create_graph: bool = False) -> None:
     slope never turns into NaN): a parent that only gets zeros keeps grad +0.0, where PyTorch
     could hold -0.0 or NaN.
     """
-    modes.note_grad_write(f"{root.label or 'root'}.backward()")
+    by = f"{root.label or 'the root'}.backward()"
+    modes.note_grad_write(by)
+    order = topological_order(root)
+    from engine.stepper import put_back_unfinished  # (the stepper module builds on this one)
+
+    put_back_unfinished(order, by)  # a stepper part-way through: one pass in all, not one and a half
     if create_graph:
-        _backward_recorded(root)
+        _backward_recorded(root, order)
         return
-    order = _start_pass(root)
+    _start_pass(root, order)
     for node in reversed(order):
         upstream = node.grad
         if upstream == 0.0:
@@ -93,10 +98,9 @@ def backward(root, *, create_graph: bool = False) -> None:
         check_backward(root)
 
 
-def _start_pass(root) -> list:
+def _start_pass(root, order) -> list:
     """Begin a backward pass: reset every interior node's grad and seed the root. Returns the
     topological order. Leaves keep their grads, so they accumulate across passes."""
-    order = topological_order(root)
     for node in order:
         if node.parents:
             node.grad = 0.0
@@ -156,8 +160,7 @@ def _chain_rule(root, order, as_values: bool) -> dict:
     return grads
 
 
-def _backward_recorded(root) -> None:
-    order = topological_order(root)
+def _backward_recorded(root, order) -> None:
     grads = _chain_rule(root, order, as_values=True)
     for node in order:
         g = grads.get(id(node))
@@ -186,7 +189,7 @@ def backward_steps(root):
 
 def zero_grad(root) -> None:
     """Set `grad` to 0.0 (and `grad_value` to None) on every node in root's graph."""
-    modes.note_grad_write(f"{root.label or 'root'}.zero_grad()")
+    modes.note_grad_write(f"{root.label or 'the root'}.zero_grad()")
     for node in topological_order(root):
         node.grad = 0.0
         node.grad_value = None

@@ -199,7 +199,7 @@ sqrt = define_op("sqrt", _sqrt, lambda x, out: _sqrt_slope(out), array_forward=_
 tanh = define_op("tanh", math.tanh, lambda x, out: 1.0 - out * out, array_forward=_np("tanh"),
                  formula="1 - tanh(x)**2", doc="Hyperbolic tangent; slope 1 - tanh(x)^2.")
 sigmoid = define_op("sigmoid", _sigmoid, lambda x, out: out * (1.0 - out),
-                    array_forward=lambda x: 0.5 * (1.0 + _numpy().tanh(0.5 * x)), formula="s*(1 - s)",
+                    array_forward=lambda x: 0.5 * (1.0 + _numpy().tanh(0.5 * x)), formula="sigmoid(x)*(1 - sigmoid(x))",
                     doc="Logistic 1/(1 + e^-x), stable for every finite x; slope s(1 - s).")
 relu = define_op("relu", functools.partial(max, 0.0), _step,
                  array_forward=lambda x: _numpy().maximum(x, 0.0), formula="1 if x > 0 else 0", kinks=(0.0,),

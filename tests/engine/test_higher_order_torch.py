@@ -3,9 +3,9 @@
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 
-from engine import Value, gradients, topological_order
+from engine import Value, grad, gradients, topological_order
 from engine.testing import SMOOTH_OPS, expression_cases
 
 torch = pytest.importorskip("torch")
@@ -60,11 +60,32 @@ def hessians(case):
     return ours, theirs
 
 
+def has_zero_exponent(case) -> bool:
+    """PyTorch's pow backward masks its result to 0 where the exponent is exactly 0, and the mask
+    has no derivative, so its double backward drops the term u**(y-1) there (f = u(x)**x at x = 0:
+    PyTorch says f'' = 1.3734, gradwalk and finite differences 0.4845). Such cases are left out."""
+    leaves = [Value(x) for x in case.inputs]
+    out = case.expression(*leaves)
+    return any(node.op == "**" and node.parents[1].data == 0.0 for node in topological_order(out))
+
+
 @settings(max_examples=300, deadline=None)
 @given(expression_cases(ops=SMOOTH_OPS))
 def test_second_derivatives_match_pytorch_double_backward(case):
+    assume(not has_zero_exponent(case))
     ours, theirs = hessians(case)
     scale = max([1.0] + [abs(v) for row in theirs for v in row])
     for our_row, their_row in zip(ours, theirs):
         for a, b in zip(our_row, their_row):
             assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9 * scale), (case, ours, theirs)
+
+
+def test_where_pytorch_masks_the_exponent_gradwalk_agrees_with_finite_differences():
+    def f(x):
+        u = (x - 2) * (x - 2) + 0.5
+        return u ** x
+
+    h = 1e-5
+    numeric = (grad(f)(h) - grad(f)(-h)) / (2 * h)
+    assert grad(grad(f))(0.0) == pytest.approx(numeric, rel=1e-7)
+    assert grad(grad(f))(0.0) == pytest.approx(math.log(4.5) ** 2 - 16 / 9, rel=1e-12)
