@@ -24,7 +24,8 @@ from engine.graph import (
     zero_grad,
 )
 from engine.anomaly import AnomalyError, detect_anomaly
-from engine.trace import Replay, Tape, trace
+from engine.replay import Replay
+from engine.tape import Tape, trace
 from engine.check import (
     GradcheckError, GradcheckRow, compare_gradients, gradcheck, gradcheck_table, grad, numerical_grad,
     numerical_grad_wrt, value_and_grad, gradgradcheck, local_derivative_errors,

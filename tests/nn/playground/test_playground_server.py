@@ -384,9 +384,9 @@ def test_training_that_diverges_stops_with_a_message(tab):
     error = receive(tab, "error", limit=100)
     assert error["request"] == "play" and "training stopped at step" in error["message"]
     assert "no parameter was updated" in error["message"] and len(error["message"]) < 400
-    frame = ask(tab, {"type": "neuron_map", "layer": 0, "neuron": 0}, "neuron_map")
-    assert frame  # the server still answers; the tab is paused:
-    assert ask(tab, {"type": "pause"}, "update")["playing"] is False
+    frame = ask(tab, {"type": "pause"}, "update")  # the server still answers; the tab is paused
+    assert frame["playing"] is False and frame["steps"] == int(re.search(r"at step (\d+)", error["message"]).group(1)) - 1
+    assert ask(tab, {"type": "reset"}, "state")["steps"] == 0
 
 
 # -- a tab that goes away -----------------------------------------------------------------------
