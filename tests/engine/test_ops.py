@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import engine
 from engine import (
-    GradcheckError, Value, define_op, grad, gradcheck, gradgradcheck, gradients, topological_order,
+    GradcheckError, Value, define_op, grad, gradcheck, gradgradcheck, gradients, sum_values, topological_order,
 )
 from engine.cli import main as gradwalk
 from engine.formula import known_functions, parse_formula
@@ -304,3 +304,10 @@ def test_anomaly_mode_catches_an_infinity_born_from_finite_numbers():
     with pytest.raises(AnomalyError, match=r"\* made an infinity \(inf\) from finite inputs"):
         with detect_anomaly():
             Value(1e200) * Value(1e200)
+
+
+def test_sum_values_rounds_once_and_still_saturates_to_inf():
+    assert sum_values([Value(0.1)] * 10).data == 1.0  # a chain of + gives 0.9999999999999999
+    assert sum_values([Value(1e308), Value(1e308)]).data == math.inf
+    with pytest.raises(ValueError, match=r"sum of \(inf, -inf\) is NaN"):
+        sum_values([Value(math.inf), Value(-math.inf)])
