@@ -10,19 +10,10 @@ from pathlib import Path
 
 import pytest
 
-DEMOS = Path(__file__).resolve().parents[2] / "demos"
+from demo_loader import DEMOS, load
 
 # Demos that draw graphs need Graphviz's `dot` (tests/conftest.py makes it mandatory under CI).
 needs_dot = pytest.mark.needs_dot
-
-
-def load(name: str):
-    """Import demos/<name>.py as a module (fresh each time)."""
-    spec = importlib.util.spec_from_file_location(f"demo_{name}", DEMOS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def assert_files(result, tmp_path, names):
