@@ -3,7 +3,6 @@ result holds. The demos are scripts, not a package, so each is imported from its
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import sys
 from pathlib import Path

@@ -4,13 +4,11 @@ the twin needs PyTorch too. The full digits run is slow (about 10 epochs of a fe
 
 from __future__ import annotations
 
-import importlib.util
 import sys
-from pathlib import Path
 
 import pytest
 
-from demo_loader import DEMOS, load
+from demo_loader import load
 
 
 def check_digits_result(result, out):
