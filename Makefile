@@ -52,7 +52,7 @@ $(VENV)/.installed-playground: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[playground]' && touch $@
 
 $(VENV)/.installed-bench: pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e '.[demos,bench]' && touch $@
+	$(PY) -m pip install -q -e '.[demos,fast,bench]' && touch $@
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .hypothesis build *.egg-info

@@ -850,8 +850,6 @@ def profile_default_step(args, say) -> dict:
     and SGD; free: dropping the graph. These run with the collector paused; "garbage collection"
     is what a whole step costs more with it running.
     """
-    from engine import graph
-
     peer = Gradwalk()
     X, y = moons(args.samples)
     model = peer.model(initial_weights(), True)
@@ -859,7 +857,6 @@ def profile_default_step(args, say) -> dict:
     reps = max(3, 10 * args.reps)
     phases = {name: [] for name in ("forward", "ordering", "backward walk", "update", "free")}
     whole = []
-    order_of = getattr(graph, "_start_pass", topological_order)  # what backward() orders with
     for _ in range(reps):
         whole.append(timed(lambda: training_step(peer, model, X, y)))
         gc.collect()
@@ -868,7 +865,7 @@ def profile_default_step(args, say) -> dict:
             # too, as it does in a real step (a second ordering of one graph runs faster).
             first, _, _ = loss_graph(peer, model, X, y)
             t0 = time.perf_counter()
-            order_of(first)
+            topological_order(first)  # what backward() computes first
             ordering = time.perf_counter() - t0
             del first
             t0 = time.perf_counter()
