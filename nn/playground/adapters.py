@@ -7,7 +7,6 @@ through one function here, so a change in one of them is a change in one place.
 from __future__ import annotations
 
 import importlib
-import math
 
 from engine import Value, node_names, topological_order
 from nn.losses import l2_penalty

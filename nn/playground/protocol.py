@@ -51,6 +51,15 @@ class ProtocolError(ValueError):
     """A message the server refuses; the text says what was wrong and is shown in the page."""
 
 
+class PlaygroundError(ValueError):
+    """A request that cannot be done as asked; the message is shown in the page."""
+
+
+def error_message(text: str, request: str | None = None) -> dict:
+    """The message that shows an error in the page."""
+    return {"type": "error", "message": text, "request": request}
+
+
 def limits() -> dict:
     """The limits, as the page shows them next to its inputs."""
     return {"points": MAX_POINTS, "hidden_layers": MAX_HIDDEN_LAYERS, "width": MAX_WIDTH, "lr": MAX_LR,

@@ -22,6 +22,7 @@ import json
 import socket
 import sys
 import threading
+import time
 import traceback
 import webbrowser
 from concurrent.futures import ThreadPoolExecutor
@@ -42,8 +43,9 @@ except ImportError as error:  # pragma: no cover - depends on what is installed
         f"the playground needs Starlette and uvicorn ({error}); install them with: pip install 'gradwalk[playground]'"
     ) from None
 
-from nn.playground.protocol import ProtocolError, parse_message
-from nn.playground.session import Session, Start, error_message
+from nn.playground.launch import Start
+from nn.playground.protocol import ProtocolError, error_message, parse_message
+from nn.playground.session import Session
 
 STATIC = Path(__file__).parent / "static"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -64,7 +66,11 @@ class Playground:
 
     async def run(self, function, *args):
         """`function(*args)` on the engine's worker thread."""
-        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+        return await self.submit(function, *args)
+
+    def submit(self, function, *args) -> asyncio.Future:
+        """Queue `function(*args)` for the engine's worker thread; await the future for its result."""
+        return asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
@@ -73,17 +79,23 @@ class Playground:
 class Tab:
     """One browser tab's WebSocket: receives messages, runs them, and trains while playing."""
 
-    def __init__(self, playground: Playground, websocket: WebSocket):
+    def __init__(self, playground: Playground, websocket: WebSocket, session: Session):
         self.playground = playground
         self.websocket = websocket
-        self.session = Session(playground.start)
+        self.session = session
         self.trainer: asyncio.Task | None = None
         self._send_lock = asyncio.Lock()
 
     async def serve(self) -> None:
         await self.send(await self.playground.run(self.session.state))
         while True:
-            text = await self.websocket.receive_text()
+            received = await self.websocket.receive()
+            if received["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(received.get("code", 1000))
+            text = received.get("text")
+            if text is None:
+                await self.send(error_message("messages must be JSON text, not binary data"))
+                continue
             try:
                 message = parse_message(text)
             except ProtocolError as error:
@@ -106,16 +118,25 @@ class Tab:
             self.trainer = asyncio.create_task(self.train())
 
     async def train(self) -> None:
-        """Slices of training, each followed by a frame, until paused (or the tab goes away)."""
-        while self.session.playing:
+        """Slices of training, each followed by a frame, until paused (or the tab goes away).
+        The next slice is queued before this one's frame is sent, so the engine never waits
+        for the network."""
+        next_slice = self.playground.submit(self.session.train_for, TRAIN_SLICE)
+        while next_slice is not None:
             try:
-                replies = await self.playground.run(self.session.train_for, TRAIN_SLICE)
+                replies = await next_slice
             except Exception as error:
                 traceback.print_exc()
                 self.session.playing = False
                 replies = [error_message(f"internal error while training: {error!r} (a bug in gradwalk)", "play")]
-            for reply in replies:
-                await self.send(reply)
+            next_slice = self.playground.submit(self.session.train_for, TRAIN_SLICE) if self.session.playing else None
+            try:
+                for reply in replies:
+                    await self.send(reply)
+            except BaseException:
+                if next_slice is not None:
+                    next_slice.cancel()  # not started yet: dropped; started: it finishes, unseen
+                raise
 
     async def send(self, message: dict) -> None:
         text = json.dumps(message, allow_nan=False, separators=(",", ":"))
@@ -142,7 +163,8 @@ async def _tab_socket(websocket: WebSocket) -> None:
             f"the playground already serves {playground.max_tabs} tabs, its limit: close one and reload this page")))
         await websocket.close(code=1013)
         return
-    tab = Tab(playground, websocket)
+    # Even building a tab's first network is engine work: it belongs on the worker thread.
+    tab = Tab(playground, websocket, await playground.run(Session, playground.start))
     playground.tabs.add(tab)
     try:
         await tab.serve()
@@ -274,10 +296,16 @@ class PlaygroundServer:
         self.socket = _bind_local(port)
         self.port = self.socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}/"
+        # No per-message compression: on the loopback it only costs time, on every frame.
         config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3, ws_max_size=1 << 16,
-                                lifespan="on")
+                                ws_per_message_deflate=False, lifespan="on")
         self._server = uvicorn.Server(config)
         self._thread = None
+
+    @property
+    def started(self) -> bool:
+        """True once the server accepts connections."""
+        return self._server.started
 
     def run(self) -> None:
         """Serve in this thread until stopped (Ctrl-C when this is the main thread)."""
@@ -290,7 +318,7 @@ class PlaygroundServer:
         """Serve on a background thread; returns once the server answers."""
         self._thread = threading.Thread(target=self.run, name="gradwalk-playground", daemon=True)
         self._thread.start()
-        while not self._server.started:
+        while not self.started:
             if not self._thread.is_alive():
                 raise RuntimeError("the playground server failed to start (see the messages above)")
             self._thread.join(0.02)
@@ -339,8 +367,8 @@ def open_playground(model=None, X=None, y=None, *, port: int = 0, open_browser: 
 
 
 def _open_when_ready(server: PlaygroundServer) -> None:
-    for _ in range(500):
-        if server._server.started:
+    for _ in range(500):  # up to 10 s
+        if server.started:
             webbrowser.open(server.url)
             return
-        threading.Event().wait(0.02)
+        time.sleep(0.02)

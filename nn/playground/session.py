@@ -9,11 +9,9 @@ worker thread, because `no_grad` and `name_scope` are process-wide switches).
 from __future__ import annotations
 
 import copy
-import math
 import os
 import random
 import time
-from pathlib import Path
 
 from engine import Value
 from nn import losses as _losses
@@ -21,9 +19,9 @@ from nn.data import make_blobs, make_circles, make_moons, make_spiral, make_xor
 from nn.layers import MLP
 from nn.optim import SGD, Adam, RMSprop
 from nn.playground import adapters, boundary
-from nn.playground.protocol import (
-    MAX_HIDDEN_LAYERS, MAX_POINTS, MAX_WIDTH, LOSSES, ProtocolError, limits,
-)
+from nn.playground.graphs import GraphView, Sandbox
+from nn.playground.launch import Start
+from nn.playground.protocol import LOSSES, MAX_POINTS, PlaygroundError, ProtocolError, error_message, limits
 
 GENERATORS = {"moons": make_moons, "circles": make_circles, "xor": make_xor, "spiral": make_spiral,
               "blobs": make_blobs}
@@ -34,66 +32,6 @@ DEFAULT_CONFIG = {"hidden": [16, 16], "activation": "relu", "loss": "hinge", "op
                   "batch_size": None, "l2": 1e-4, "seed": 0}
 
 HISTORY_LIMIT = 2000  # points kept for the loss and accuracy curves; older ones are thinned out
-PLOT_POINTS = 101  # samples along the sandbox plot
-
-
-class PlaygroundError(ValueError):
-    """A request that cannot be done as asked; the message is shown in the page."""
-
-
-class Start:
-    """What every new tab starts from: a model and data given from Python, or the defaults.
-
-    Each tab gets its own copy, so tabs never train each other's network.
-    """
-
-    def __init__(self, model=None, X=None, y=None, save_dir=None):
-        self.model = check_model(model) if model is not None else None
-        if (X is None) != (y is None):
-            raise ValueError("give both X and y, or neither")
-        self.data = check_data(X, y) if X is not None else None
-        self.save_dir = Path(save_dir).resolve() if save_dir is not None else None
-        if self.save_dir is not None and not self.save_dir.is_dir():
-            raise ValueError(f"save_dir {str(save_dir)!r} is not an existing folder")
-
-
-def check_model(model) -> MLP:
-    """`model` if the playground can show and train it: an MLP with 2 inputs and 1 output, within
-    the page's limits; otherwise a ValueError saying what does not fit."""
-    if not isinstance(model, MLP):
-        raise ValueError(f"the playground trains an nn.MLP, not {type(model).__name__}")
-    if model.nin != 2 or model.nouts[-1] != 1:
-        raise ValueError(f"the playground shows 2-D points and one output: it needs MLP(2, [..., 1]), got {model!r}")
-    hidden = model.nouts[:-1]
-    if len(hidden) > MAX_HIDDEN_LAYERS or any(w > MAX_WIDTH for w in hidden):
-        raise ValueError(f"the playground shows at most {MAX_HIDDEN_LAYERS} hidden layers of width "
-                         f"{MAX_WIDTH} or less, got {model!r}")
-    return model
-
-
-def check_data(X, y) -> tuple[list, list]:
-    """(X, y) as lists of [x1, x2] floats and 0/1 labels (-1 counts as 0), or a ValueError."""
-    X, y = list(X), list(y)
-    if len(X) != len(y):
-        raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
-    if not 1 <= len(X) <= MAX_POINTS:
-        raise ValueError(f"the playground shows 1 to {MAX_POINTS} points, got {len(X)}")
-    points = []
-    for i, x in enumerate(X):
-        try:
-            point = [float(x[0]), float(x[1])]
-            ok = len(x) == 2 and all(math.isfinite(c) for c in point)
-        except (TypeError, ValueError, IndexError):
-            ok = False
-        if not ok:
-            raise ValueError(f"X[{i}] should be two finite numbers, got {x!r:.60}")
-        points.append(point)
-    labels = []
-    for i, t in enumerate(y):
-        if isinstance(t, bool) or t not in (-1, 0, 1):
-            raise ValueError(f"y[{i}] should be a class label 0 or 1 (or -1 for 0), got {t!r:.60}")
-        labels.append(1 if t == 1 else 0)
-    return points, labels
 
 
 class Session:
@@ -102,6 +40,7 @@ class Session:
     def __init__(self, start: Start | None = None, *, rng_seed: int = 0):
         self.start = start or Start()
         self.playing = False
+        self._frame_seconds = 0.0  # what the last frame cost to make
         self.version = 0  # bumped whenever the model is replaced: the page ignores older updates
         self.config = dict(DEFAULT_CONFIG)
         self.dataset = dict(DEFAULT_DATASET)
@@ -120,9 +59,8 @@ class Session:
         self._new_model()
         self.sample_index = None
         self._sample_model = None
-        self._sample_layout = None
-        self._formula_cache = None
-        self._formula_layout = None
+        self._sample_view = GraphView()
+        self.sandbox = Sandbox()
 
     # -- dispatch -----------------------------------------------------------------------------------
 
@@ -160,7 +98,9 @@ class Session:
         Nothing happens once paused (a slice asked for just before the pause)."""
         if not self.playing:
             return []
-        deadline = time.perf_counter() + seconds
+        # Frames may cost more than the training between them (the map without numpy): then
+        # train longer, so at least two thirds of the time goes to training.
+        deadline = time.perf_counter() + max(seconds, 2 * self._frame_seconds)
         losses = []
         try:
             while True:
@@ -220,6 +160,12 @@ class Session:
         return batch
 
     def _update(self, losses) -> dict:
+        started = time.perf_counter()
+        frame = self._frame(losses)
+        self._frame_seconds = time.perf_counter() - started
+        return frame
+
+    def _frame(self, losses) -> dict:
         if losses:
             accuracy = self._accuracy()
             self.history.append([self.steps, sum(losses) / len(losses), accuracy])
@@ -392,57 +338,16 @@ class Session:
         loss.label = "loss"
         reply = {"type": "sample", "index": index, "x": [inputs[0].data, inputs[1].data], "label": self.y[index],
                  "loss_name": self.config["loss"], "output": out.data}
-        reply.update(self._drawing(loss, "_sample_layout"))
-        reply.update(adapters.record_backward(loss))
+        reply.update(self._sample_view.show(loss))
         return [reply]
-
-    def _drawing(self, root, slot: str) -> dict:
-        """The SVG of root's graph, or None when the page already has this layout (it then only
-        rewrites the numbers)."""
-        key = adapters.structure_key(root)
-        if key == getattr(self, slot):
-            return {"svg": None}
-        try:
-            svg, grouping = adapters.graph_svg(root)
-        except RuntimeError as error:
-            raise PlaygroundError(str(error)) from None
-        setattr(self, slot, key)
-        return {"svg": svg, "grouping": grouping}
 
     # -- the expression sandbox ---------------------------------------------------------------------
 
     def _on_formula(self, message):
-        text = message["text"]
-        if self._formula_cache is None or self._formula_cache[0] != text:
-            self._formula_cache = (text, adapters.parse_formula(text))
-        formula = self._formula_cache[1]
-        if not formula.variables:
-            raise PlaygroundError("the formula has no variables, so there is nothing to differentiate")
-        values = {name: message["values"].get(name, 1.0) for name in formula.variables}
-        try:
-            out, leaves = adapters.evaluate_formula(formula, values)
-            if not math.isfinite(out.data):
-                raise PlaygroundError(f"the formula is {out.data} at " + _point(values))
-        except (PlaygroundError, adapters.FormulaError) as error:
-            # The page still gets the variables, so its sliders can move to where f is defined.
-            return [error_message(f"{error} (at {_point(values)})", "formula"),
-                    {"type": "formula_variables", "text": text, "variables": formula.variables, "values": values}]
-        reply = {"type": "formula", "text": text, "variables": formula.variables, "values": values,
-                 "output": out.data}
-        reply.update(self._drawing(out, "_formula_layout"))
-        reply.update(adapters.record_backward(out))
-        reply["gradients"] = {name: _finite_or_none(leaf.grad) for name, leaf in leaves.items()}
-        plot = message["plot"] if message["plot"] in values else formula.variables[0]
-        reply["plot"] = _plot(formula, values, plot, message["range"])
-        return [reply]
+        return self.sandbox.answer(message)
 
 
 # -- helpers ----------------------------------------------------------------------------------------
-
-
-def error_message(text: str, request: str | None = None) -> dict:
-    """The message that shows an error in the page."""
-    return {"type": "error", "message": text, "request": request}
 
 
 def _generate(dataset) -> tuple[list, list]:
@@ -488,31 +393,3 @@ def _loss_function(name):
 def _targets(loss: str, y) -> list:
     """Labels in the loss's own convention: hinge wants -1/+1, the others 0/1."""
     return [(1 if t == 1 else -1) for t in y] if loss == "hinge" else list(y)
-
-
-def _finite_or_none(x: float):
-    return x if math.isfinite(x) else None
-
-
-def _point(values) -> str:
-    return ", ".join(f"{name}={value:g}" for name, value in values.items())
-
-
-def _plot(formula, values, variable, span) -> dict:
-    """f and every df/dv along `variable` over span, the other variables held where they are.
-    A point where f is undefined or not finite is None (a gap in the curve)."""
-    low, high = span
-    xs = [low + (high - low) * i / (PLOT_POINTS - 1) for i in range(PLOT_POINTS)]
-    f, grads = [], {name: [] for name in values}
-    for x in xs:
-        point = dict(values, **{variable: x})
-        try:
-            out, leaves = adapters.evaluate_formula(formula, point)
-            out.backward()
-            ok = math.isfinite(out.data)
-        except adapters.FormulaError:
-            ok = False
-        f.append(out.data if ok else None)
-        for name in values:
-            grads[name].append(_finite_or_none(leaves[name].grad) if ok else None)
-    return {"variable": variable, "xs": xs, "f": f, "grads": grads}

@@ -10,31 +10,10 @@ browser tests skip locally; under CI they fail, because there they must run.
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
+from browser_support import LAUNCH_ARGS, find_chromium, missing
 
-LAUNCH_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 VIEWPORT = {"width": 1200, "height": 800}
-
-
-def find_chromium():
-    """The Chromium to drive: GRADWALK_CHROMIUM, else the first of chromium, chromium-browser or
-    google-chrome on PATH; None when there is none."""
-    for name in (os.environ.get("GRADWALK_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
-        if name and shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
-def _missing(what: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set but {what}: the browser tests must run in CI")
-    pytest.skip(f"{what}; the browser tests run in CI")
 
 
 @pytest.fixture(scope="session")
@@ -43,10 +22,10 @@ def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _missing("Playwright is not installed (pip install -e '.[dev]')")
+        missing("Playwright is not installed (pip install -e '.[dev]')")
     executable = find_chromium()
     if executable is None:
-        _missing("Chromium is not installed (apt-get install chromium)")
+        missing("Chromium is not installed (apt-get install chromium)")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS, headless=True)
         yield launched

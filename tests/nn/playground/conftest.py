@@ -7,8 +7,6 @@ the whole run) is open in the same thread. Scenarios run in that thread with `br
 
 from __future__ import annotations
 
-import os
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -18,14 +16,10 @@ pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
 
 from starlette.testclient import TestClient  # noqa: E402
 
+from browser_support import LAUNCH_ARGS, find_chromium, missing  # noqa: E402
 from nn.playground.server import PlaygroundServer, create_app  # noqa: E402
 
 BASE = "http://127.0.0.1:8765"
-ORIGIN = "http://127.0.0.1:8765"
-LAUNCH_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 VIEWPORT = {"width": 1400, "height": 900}
 
 
@@ -43,19 +37,6 @@ def live_server():
     server = PlaygroundServer(create_app()).start()
     yield server
     server.stop()
-
-
-def _find_chromium():
-    for name in (os.environ.get("GRADWALK_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
-        if name and shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
-def _missing(what: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set but {what}: the browser tests must run in CI")
-    pytest.skip(f"{what}; the browser tests run in CI")
 
 
 class BrowserThread:
@@ -101,10 +82,10 @@ def browse():
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        _missing("Playwright is not installed (pip install -e '.[dev]')")
-    executable = _find_chromium()
+        missing("Playwright is not installed (pip install -e '.[dev]')")
+    executable = find_chromium()
     if executable is None:
-        _missing("Chromium is not installed (apt-get install chromium)")
+        missing("Chromium is not installed (apt-get install chromium)")
     browser = BrowserThread(executable)
     yield browser.run
     browser.close()

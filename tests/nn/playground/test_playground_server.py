@@ -19,7 +19,6 @@ pytest.importorskip("httpx")
 from starlette.testclient import TestClient, WebSocketDenialResponse  # noqa: E402
 
 import nn  # noqa: E402
-from engine import Value  # noqa: E402
 from nn.playground import protocol  # noqa: E402
 from nn.playground.server import STATIC, create_app  # noqa: E402
 from nn.playground.session import Session  # noqa: E402
@@ -338,6 +337,12 @@ def test_save_writes_an_atomic_model_file_into_the_chosen_folder(tmp_path):
 def test_bad_messages_get_an_error_and_the_server_carries_on(tab, text, expected):
     assert expected in error_for(tab, text)
     assert ask(tab, {"type": "step"}, "update")["steps"] >= 1  # still serving this tab
+
+
+def test_binary_frames_are_refused(tab):
+    tab.send_bytes(b'{"type": "step"}')
+    assert receive(tab, "error")["message"] == "messages must be JSON text, not binary data"
+    assert ask(tab, {"type": "step"}, "update")["steps"] == 1
 
 
 def config(**changes):

@@ -3,12 +3,12 @@ session, and starting the server from Python and from the `gradwalk` command."""
 
 from __future__ import annotations
 
-import os
+import json
+import math
 import re
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -40,7 +40,16 @@ def test_the_batched_map_is_the_engine_evaluated_point_by_point(activation, monk
     # and one pixel by hand: the top-left pixel's centre
     x, y = -2.0 + 5.0 / 24, 1.5 - 2.5 / 24
     out = model([x, y]).data
-    assert slow[0] == round(100 * __import__("math").tanh(4.0 * (out - 0.5)))
+    assert slow[0] == round(100 * math.tanh(4.0 * (out - 0.5)))
+
+
+def test_without_numpy_the_page_gets_a_coarser_map_from_the_engine():
+    code = ("import sys; sys.modules['numpy'] = None\n"
+            "from nn.playground.session import Session\n"
+            "s = Session(); state = s.state(); s.playing = True; frame = s.train_for(0.0)[0]\n"
+            "print(state['numpy'], state['boundary']['size'], len(frame['boundary']['values']), frame['steps'])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.stdout.split() == ["False", "24", str(24 * 24), "1"], result.stderr
 
 
 def test_the_map_reads_class_1_as_positive():
@@ -81,7 +90,7 @@ def test_a_drawing_is_laid_out_once_per_shape():
     first.backward()
     svg, grouping = adapters.graph_svg(first)
     assert grouping == "plain" and "grad &#45;8.888e&#45;88" in svg  # boxes sized for the widest number
-    assert first.data == pytest.approx(__import__("math").tanh(4.0))  # ... and the numbers put back
+    assert first.data == pytest.approx(math.tanh(4.0))  # ... and the numbers put back
 
 
 def test_a_session_trains_and_the_loss_falls():
@@ -111,6 +120,16 @@ def test_the_sample_view_steps_through_a_snapshot_not_the_training_model():
     assert moved["svg"] is None and moved["x"] == [0.5, -0.5]
 
 
+def test_the_largest_network_is_drawn_one_box_per_neuron():
+    session = Session()
+    session.handle({"type": "config", "hidden": [32, 32, 32, 32], "activation": "tanh", "loss": "hinge",
+                    "optimizer": "sgd", "lr": 0.1, "batch_size": None, "l2": 0.0, "seed": 0})
+    reply = session.handle({"type": "sample", "index": 0, "x": None})[0]
+    assert reply["type"] == "sample" and reply["grouping"] == "collapse"
+    assert len(reply["names"]) > 3000 and len(reply["steps"]) > 100
+    assert reply["svg"].count('class="node"') < 200  # one box per neuron, not one per value
+
+
 def test_the_playground_starts_from_python_and_stops(capsys):
     server = nn.open_playground(open_browser=False, block=False)
     try:
@@ -119,7 +138,18 @@ def test_the_playground_starts_from_python_and_stops(capsys):
         page = httpx.get(server.url, timeout=10)
         assert page.status_code == 200 and "gradwalk playground" in page.text
         refused = httpx.get(server.url, headers={"host": "rebind.example"}, timeout=10)
-        assert refused.status_code == 403
+        assert refused.status_code == 403 and "DNS rebinding" in refused.text
+        # uvicorn's real WebSocket, from a foreign page: refused before it opens, with the reason.
+        from websockets.exceptions import InvalidStatus
+        from websockets.sync.client import connect
+
+        socket_url = server.url.replace("http://", "ws://") + "ws"
+        with pytest.raises(InvalidStatus) as foreign:
+            connect(socket_url, origin="http://evil.example", open_timeout=10)
+        assert foreign.value.response.status_code == 403
+        assert b"a WebSocket from Origin 'http://evil.example'" in foreign.value.response.body
+        with connect(socket_url, origin=server.url.rstrip("/"), open_timeout=10) as own:
+            assert json.loads(own.recv(timeout=10))["type"] == "state"
     finally:
         server.stop()
     with pytest.raises(httpx.HTTPError):

@@ -8,6 +8,7 @@ import gc
 import json
 import time
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -74,7 +75,10 @@ def test_ten_tabs_train_for_a_minute_with_flat_memory_and_stop_when_closed():
         await asyncio.gather(*tabs)  # each tab closes its socket
 
     try:
-        asyncio.run(soak())
+        # The clients' event loop runs in a thread of its own: the main thread may already run one
+        # (Playwright's sync API keeps one there while another test module's browser is open).
+        with ThreadPoolExecutor(max_workers=1) as clients:
+            clients.submit(asyncio.run, soak()).result()
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and (playground.tabs or any(s() is not None for s in sessions)
                                                 or not all(t.done() for t in trainers)):

@@ -36,7 +36,7 @@ export class BackpropView {
   }
 
   visible() { return $("view-backprop").classList.contains("active"); }
-  shown() { this.draw(); }
+  shown() { this.draw(); this.stepper.shown(); }
 
   setRanges() {
     if (!this.state) return;

@@ -48,6 +48,11 @@ export class GraphStepper {
 
   total() { return this.reply ? this.reply.steps.length : 0; }
 
+  // The view became visible: a small drawing that arrived while it was hidden fits it now.
+  shown() {
+    if (this.grouping === "plain") fitIfWide(this.container);
+  }
+
   // A new reply: a new drawing (svg) or new numbers for the drawing shown.
   show(reply) {
     const fresh = reply.svg !== null && reply.svg !== undefined;
@@ -57,9 +62,10 @@ export class GraphStepper {
       this.natural = { width: parseFloat(svg.getAttribute("width")), height: parseFloat(svg.getAttribute("height")) };
       svg.dataset.naturalWidth = this.natural.width;
       this.indexBoxes(svg, reply.names.length);
-      // A small graph fits the view; a big (clustered) one stays readable at its natural size,
+      // A small graph fits the view; a big (clustered) one stays readable at 60% of its size,
       // and each step scrolls its node into view.
-      if (reply.grouping === "plain") fitIfWide(this.container); else zoom(this.container, 1);
+      this.grouping = reply.grouping;
+      if (reply.grouping === "plain") fitIfWide(this.container); else zoom(this.container, 0.6);
     }
     this.reply = reply;
     if (fresh) this.frame = this.startAtEnd ? this.total() : 0;
@@ -92,7 +98,16 @@ export class GraphStepper {
     this.render();
     const step = this.frame > 0 ? this.reply.steps[this.frame - 1] : null;
     const box = step ? this.boxes[step.node] : this.boxes[this.reply.root];
-    if (box) box.g.scrollIntoView({ block: "nearest", inline: "nearest" });
+    if (box) this.reveal(box.g);
+  }
+
+  // Scroll the view so that `g` is in its middle, unless it is already in sight.
+  reveal(g) {
+    const view = this.container.getBoundingClientRect(), box = g.getBoundingClientRect();
+    const inside = box.left >= view.left && box.right <= view.right && box.top >= view.top && box.bottom <= view.bottom;
+    if (inside) return;
+    this.container.scrollLeft += (box.left + box.right) / 2 - (view.left + view.right) / 2;
+    this.container.scrollTop += (box.top + box.bottom) / 2 - (view.top + view.bottom) / 2;
   }
 
   key(event) {

@@ -27,7 +27,7 @@ export class SandboxView {
     ["plot-var", "plot-lo", "plot-hi"].forEach((id) => $(id).addEventListener("change", () => this.request()));
   }
 
-  shown() {}
+  shown() { this.stepper.shown(); }
 
   request() {
     const lo = Number($("plot-lo").value), hi = Number($("plot-hi").value);

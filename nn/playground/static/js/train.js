@@ -98,7 +98,7 @@ export class TrainView {
   onUpdate(m) {
     if (m.version < this.version || !this.state) return;  // a frame of a network since replaced
     this.history.push(...m.new_history);
-    if (m.playing === false && this.playing && m.new_history.length === 0) this.setPlaying(false);
+    this.setPlaying(m.playing);
     this.applyFrame(m);
   }
 

@@ -1,0 +1,99 @@
+"""The two graph views: one sample's loss (Backprop one sample) and a formula (Expression sandbox).
+
+Each reply carries the recorded backward pass (names, data, steps: see `adapters.record_backward`)
+and the engine's drawing, but the drawing only when the graph's shape changed: dragging a slider
+keeps the shape, so the page rewrites the numbers into the drawing it has, with no new layout.
+"""
+
+from __future__ import annotations
+
+import math
+
+from nn.playground import adapters
+from nn.playground.protocol import PlaygroundError, error_message
+
+PLOT_POINTS = 101  # samples along the sandbox's plot
+
+
+class GraphView:
+    """What one view's page already shows, so that a drawing is sent once per shape."""
+
+    def __init__(self):
+        self.layout = None  # the structure key of the drawing the page has
+
+    def show(self, root) -> dict:
+        """The reply's graph part for `root`, whose backward pass runs here (through the stepper)."""
+        reply = self._drawing(root)
+        reply.update(adapters.record_backward(root))
+        return reply
+
+    def _drawing(self, root) -> dict:
+        key = adapters.structure_key(root)
+        if key == self.layout:
+            return {"svg": None}
+        try:
+            svg, grouping = adapters.graph_svg(root)
+        except RuntimeError as error:
+            raise PlaygroundError(str(error)) from None
+        self.layout = key
+        return {"svg": svg, "grouping": grouping}
+
+
+class Sandbox:
+    """The expression sandbox of one tab: its formula (parsed once per text) and its view."""
+
+    def __init__(self):
+        self.view = GraphView()
+        self._parsed = None  # (text, formula)
+
+    def answer(self, message: dict) -> list[dict]:
+        """The reply to a checked `formula` message: the graph with data and grads, the steps, the
+        gradients, and a plot along one variable. Where f is undefined, an error and the
+        variables (so the page's sliders can move to where it is defined)."""
+        text = message["text"]
+        if self._parsed is None or self._parsed[0] != text:
+            self._parsed = (text, adapters.parse_formula(text))
+        formula = self._parsed[1]
+        if not formula.variables:
+            raise PlaygroundError("the formula has no variables, so there is nothing to differentiate")
+        values = {name: message["values"].get(name, 1.0) for name in formula.variables}
+        try:
+            out, leaves = adapters.evaluate_formula(formula, values)
+            if not math.isfinite(out.data):
+                raise PlaygroundError(f"the formula is {out.data}")
+        except (PlaygroundError, adapters.FormulaError) as error:
+            return [error_message(f"{error} (at {_point(values)})", "formula"),
+                    {"type": "formula_variables", "text": text, "variables": formula.variables, "values": values}]
+        reply = {"type": "formula", "text": text, "variables": formula.variables, "values": values, "output": out.data}
+        reply.update(self.view.show(out))
+        reply["gradients"] = {name: _finite_or_none(leaf.grad) for name, leaf in leaves.items()}
+        variable = message["plot"] if message["plot"] in values else formula.variables[0]
+        reply["plot"] = _plot(formula, values, variable, message["range"])
+        return [reply]
+
+
+def _plot(formula, values, variable, span) -> dict:
+    """f and every df/dv along `variable` over span, the other variables held where they are.
+    A point where f is undefined or not finite is None (a gap in the curve)."""
+    low, high = span
+    xs = [low + (high - low) * i / (PLOT_POINTS - 1) for i in range(PLOT_POINTS)]
+    f, grads = [], {name: [] for name in values}
+    for x in xs:
+        try:
+            out, leaves = adapters.evaluate_formula(formula, dict(values, **{variable: x}))
+            out.backward()
+            ok = math.isfinite(out.data)
+        except adapters.FormulaError:
+            ok = False
+        f.append(out.data if ok else None)
+        for name in values:
+            grads[name].append(_finite_or_none(leaves[name].grad) if ok else None)
+    return {"variable": variable, "xs": xs, "f": f, "grads": grads}
+
+
+def _finite_or_none(x: float):
+    return x if math.isfinite(x) else None
+
+
+def _point(values) -> str:
+    return ", ".join(f"{name}={value:g}" for name, value in values.items())
