@@ -55,15 +55,7 @@ class Value:
     def __init__(self, data, label: str = "", *, param: bool = False):
         if not isinstance(label, str):
             raise TypeError(f"Value's label must be a str, got {type(label).__name__} {label!r}")
-        self.data = as_float(data, "Value()")
-        self.grad = 0.0
-        self.grad_value = None
-        self.parents = ()
-        self.local_grad = None
-        self.op = ""
-        self.label = label
-        self.param = bool(param)
-        self.scope = modes.scope
+        _fill(self, as_float(data, "Value()"), (), "", None, label, bool(param))
 
     def __repr__(self) -> str:
         text = f"Value(data={self.data:.4g}, grad={self.grad:.4g}"
@@ -129,19 +121,23 @@ class Value:
 _new = object.__new__
 
 
+def _fill(node: Value, data: float, parents: tuple, op, local_grad, label: str, param: bool) -> Value:
+    """Set every field of a node: the one place that lists them."""
+    node.data = data
+    node.grad = 0.0
+    node.grad_value = None
+    node.parents = parents
+    node.local_grad = local_grad
+    node.op = op
+    node.label = label
+    node.param = param
+    node.scope = modes.scope
+    return node
+
+
 def make_node(data: float, parents: tuple, op, local_grad) -> Value:
     """An op's output node. `data` is a float already, so __init__'s checks are skipped."""
-    out = _new(Value)
-    out.data = data
-    out.grad = 0.0
-    out.grad_value = None
-    out.parents = parents
-    out.local_grad = local_grad
-    out.op = op
-    out.label = ""
-    out.param = False
-    out.scope = modes.scope
-    return out
+    return _fill(_new(Value), data, parents, op, local_grad, "", False)
 
 
 def as_value(x) -> Value:
