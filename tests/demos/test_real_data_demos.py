@@ -57,6 +57,7 @@ def test_digits_refuses_a_replay_path_it_does_not_have(tmp_path):
             demo.main(["--out", str(tmp_path), "--path", "replay", "--quiet"])
 
 
+@pytest.mark.slow
 def test_digits_replay_and_node_paths_train_the_same_network(tmp_path):
     pytest.importorskip("sklearn")
     demo = load("digits")

@@ -11,6 +11,9 @@ import pytest
 PIL = pytest.importorskip("PIL.Image", reason="pillow reads the screenshots")
 
 
+pytestmark = pytest.mark.slow  # a real browser: seconds per test (make test runs them)
+
+
 def content_of(png: bytes) -> tuple[int, float]:
     """(distinct colours, fraction of near-white pixels) of a screenshot."""
     image = PIL.open(io.BytesIO(png)).convert("RGB")
