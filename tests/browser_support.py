@@ -32,3 +32,16 @@ def missing(what: str):
     if os.environ.get("CI"):
         pytest.fail(f"CI is set but {what}: the browser tests must run in CI")
     pytest.skip(f"{what}; the browser tests run in CI")
+
+
+def chromium_or_skip() -> str:
+    """The path of the Chromium to launch, once Playwright is known to be importable; otherwise
+    the test skips (or fails under CI) saying what is missing."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing("Playwright is not installed (pip install -e '.[dev]')")
+    executable = find_chromium()
+    if executable is None:
+        missing("Chromium is not installed (apt-get install chromium)")
+    return executable

@@ -11,7 +11,7 @@ browser tests skip locally; under CI they fail, because there they must run.
 from __future__ import annotations
 
 import pytest
-from browser_support import LAUNCH_ARGS, find_chromium, missing
+from browser_support import LAUNCH_ARGS, chromium_or_skip
 
 VIEWPORT = {"width": 1200, "height": 800}
 
@@ -19,13 +19,9 @@ VIEWPORT = {"width": 1200, "height": 800}
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the whole session (starting one takes about a second)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("Playwright is not installed (pip install -e '.[dev]')")
-    executable = find_chromium()
-    if executable is None:
-        missing("Chromium is not installed (apt-get install chromium)")
+    executable = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=executable, args=LAUNCH_ARGS, headless=True)
         yield launched

@@ -16,7 +16,7 @@ pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
 
 from starlette.testclient import TestClient  # noqa: E402
 
-from browser_support import LAUNCH_ARGS, find_chromium, missing  # noqa: E402
+from browser_support import LAUNCH_ARGS, chromium_or_skip  # noqa: E402
 from nn.playground.server import PlaygroundServer, create_app  # noqa: E402
 
 BASE = "http://127.0.0.1:8765"
@@ -79,13 +79,6 @@ class BrowserThread:
 
 @pytest.fixture(scope="module")
 def browse():
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing("Playwright is not installed (pip install -e '.[dev]')")
-    executable = find_chromium()
-    if executable is None:
-        missing("Chromium is not installed (apt-get install chromium)")
-    browser = BrowserThread(executable)
+    browser = BrowserThread(chromium_or_skip())
     yield browser.run
     browser.close()
