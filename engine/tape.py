@@ -179,7 +179,7 @@ class Tape:
         return names + [f"t{k}" for k in range(len(self.steps))]
 
     def draw(self, path=None, *, output: int = 0, **options):
-        """A picture of the recorded example graph of output `output` (see `engine.draw`)."""
+        """A picture of the recorded example graph of output `output` (see `engine.draw_dot` for the options)."""
         from engine.drawing import draw
 
         return draw(self.example_outputs[output], path, **options)

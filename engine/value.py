@@ -100,7 +100,7 @@ class Value:
         """A new leaf with the same data (and label): gradients stop here."""
         return Value(self.data, self.label)
 
-    # -- pictures (engine.draw, imported on first use) --------------------------------------------
+    # -- pictures (engine.drawing, imported on first use) --------------------------------------------
 
     def draw(self, path=None, **draw_kw):
         """A picture of this node's graph (a graphviz.Digraph), also saved to `path` if given.

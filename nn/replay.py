@@ -1,7 +1,7 @@
 """Training through a tape: record the model once, then run whole batches with numpy.
 
 A model builds the same graph for every sample; only the numbers differ. `TapedModel` records
-that graph once with `engine.trace` (engine/tape.py) and runs each batch through the recording at once (one numpy
+that graph once with `engine.trace` and runs each batch through the recording at once (one numpy
 array per node, or per layer), which is what `fit(..., replay=True)` uses. One training step is
 then the ordinary five lines, with the model's part done by the tape:
 
@@ -15,7 +15,7 @@ then the ordinary five lines, with the model's part done by the tape:
 The parameters are the tape's shared leaves: every replay reads their current `data`, and
 `backward()` adds their gradients, summed over the batch, to their `grad`. Because the model is
 recorded for one example, it must not take a different path for different inputs (see
-`engine.trace` (engine/tape.py)); the models in `nn` never do. Needs numpy (`pip install 'gradwalk[fast]'`).
+`engine.trace`); the models in `nn` never do. Needs numpy (`pip install 'gradwalk[fast]'`).
 """
 
 from __future__ import annotations
