@@ -107,6 +107,8 @@ class Op(str):
             raise TypeError(f"{self.name} takes {self.arity} operand(s), got {len(operands)}")
         if self.arity == 1:
             (x,) = operands
+            if type(x) is float and x == x:  # the common case in derivative rules: cos(x) in sin's
+                return self.forward(x)
             if isinstance(x, Value):
                 return self.apply1(x)
             return self._plain(x)
