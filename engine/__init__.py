@@ -6,67 +6,60 @@
     >>> o.backward()
     >>> round(x.grad, 4), round(w.grad, 4)
     (-1.5, 1.0)
+
+The package is layered (docs/architecture.md draws it): `engine.core` is the autodiff itself;
+`check`, `anomaly`, `testing`, `stepper`, `trace`, `draw` and `cli` are built on it. This module
+only gathers their public names.
 """
 
-from engine.value import Value, as_value
-from engine.modes import current_scope, enable_grad, is_grad_enabled, name_scope, no_grad, note_grad_write
-from engine.op import NaNError, Op
-from engine.registry import define_op, forget_op
-from engine import ops as _ops  # fills the op registry and gives Value its operators and methods
-from engine.functional import cos, dot, exp, log, relu, sigmoid, sin, softplus, sqrt, sum_values, tanh
-from engine.stepper import BackwardStep, EdgeStep, StaleStepperError, Stepper
-from engine.graph import (
-    backward,
-    backward_steps,
-    gradients,
-    node_names,
-    topological_order,
-    zero_grad,
-)
-from engine.anomaly import AnomalyError, detect_anomaly
-from engine.replay import Replay
-from engine.tape import Tape, trace
+from engine.core.modes import current_scope, enable_grad, is_grad_enabled, name_scope, no_grad
+from engine.core.graph import backward, chain_rule, gradients, node_names, topological_order, zero_grad
+from engine.core.value import Value, as_value
+from engine.core.op import NaNError, Op, registry as _registry
+from engine.core.define import define_op, forget_op
+from engine.core.functional import cos, dot, exp, log, relu, sigmoid, sin, softplus, sqrt, sum_values, tanh
 from engine.check import (
     GradcheckError, GradcheckRow, compare_gradients, gradcheck, gradcheck_table, grad, numerical_grad,
     numerical_grad_wrt, value_and_grad, gradgradcheck, local_derivative_errors,
 )
+from engine.anomaly import AnomalyError, detect_anomaly
+from engine.stepper import BackwardStep, EdgeStep, StaleStepperError, Stepper, StepperError, backward_steps
+from engine.trace import Replay, Tape, trace
+from engine import drawing as _drawing  # noqa: F401  (gives Value its draw(); pictures load on first use)
 
 __all__ = [
     "Value", "as_value", "dot", "sum_values", "Op", "define_op", "forget_op", "NaNError",
-    "current_scope", "note_grad_write",
-    "BackwardStep", "EdgeStep", "Stepper", "StaleStepperError", "backward", "backward_steps", "gradients", "enable_grad", "is_grad_enabled",
-    "name_scope", "no_grad", "node_names", "topological_order", "zero_grad",
+    "current_scope", "enable_grad", "is_grad_enabled", "name_scope", "no_grad",
+    "backward", "chain_rule", "gradients", "node_names", "topological_order", "zero_grad",
+    "BackwardStep", "EdgeStep", "Stepper", "StepperError", "StaleStepperError", "backward_steps",
     "cos", "exp", "log", "relu", "sigmoid", "sin", "softplus", "sqrt", "tanh",
     "GradcheckError", "GradcheckRow", "compare_gradients", "gradcheck", "gradcheck_table", "grad", "numerical_grad",
     "numerical_grad_wrt", "value_and_grad", "gradgradcheck", "local_derivative_errors",
     "AnomalyError", "detect_anomaly",
     "Replay", "Tape", "trace",
+    "DrawOptions", "GraphTooLargeError", "GraphvizNotFoundError", "Player", "animate_backward", "draw", "draw_dot",
+    "save_graph",
 ]
 
-# Pictures need graphviz, and the player its page templates: both load on first use (PEP 562),
-# so `import engine` stays light. The names live in engine.drawing and engine.player.
-_LAZY = {
-    "DrawOptions": "engine.drawing",
-    "GraphTooLargeError": "engine.drawing",
-    "GraphvizNotFoundError": "engine.drawing",
-    "draw": "engine.drawing",
-    "draw_dot": "engine.drawing",
-    "save_graph": "engine.drawing",
-    "Player": "engine.player",
-    "animate_backward": "engine.player",
-}
-__all__ += list(_LAZY)
+# Pictures need graphviz, and the player its page templates: they load on first use (PEP 562).
+_PICTURES = {name: "engine.drawing.build" for name in
+             ("DrawOptions", "GraphTooLargeError", "GraphvizNotFoundError", "draw", "draw_dot", "save_graph")}
+_PICTURES.update(Player="engine.drawing.player", animate_backward="engine.drawing.player")
 
 
 def __getattr__(name):
-    if name not in _LAZY:
-        raise AttributeError(f"module 'engine' has no attribute {name!r}")
-    import importlib
+    """The pictures, loaded on first use; and `engine.<name>` for every op by name (`engine.abs`,
+    or one you defined with `define_op`), looked up in the registry, never written here."""
+    if name in _PICTURES:
+        import importlib
 
-    value = getattr(importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value  # found directly from now on
-    return value
+        value = globals()[name] = getattr(importlib.import_module(_PICTURES[name]), name)
+        return value
+    op = _registry.get(name)
+    if op is not None and name.isidentifier():
+        return op
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_PICTURES) | {name for name in _registry if name.isidentifier()})

@@ -4,8 +4,8 @@ Inside the block every new node checks its result, and every backward pass check
 chain-rule product. The first infinity made from finite numbers, or NaN, raises at once, naming
 the op, its inputs and the line of your code that created the node.
 
-Outside the block nothing is checked and nothing costs anything: entering swaps the engine's
-node factory and NaN refusal for checking versions, and leaving puts the originals back.
+Inside the block the core calls two hooks it keeps for this: `modes.watch` sees every new node,
+and `graph.after_pass` every finished backward pass. Outside, both are empty.
 """
 
 from __future__ import annotations
@@ -16,10 +16,16 @@ import sys
 import weakref
 from contextlib import contextmanager
 
-from engine import modes, op as _op
-from engine.graph import node_names, topological_order
+from engine.core import graph, modes
+from engine.core.graph import node_names
 
 _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _in_engine(filename: str) -> bool:
+    return os.path.abspath(filename).startswith(_ENGINE_DIR + os.sep)
+
+
 _created_at: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
@@ -30,7 +36,7 @@ class AnomalyError(FloatingPointError):
 def _user_line() -> str:
     """`file:line in function: source` of the innermost frame outside the engine package."""
     frame = sys._getframe(1)
-    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _ENGINE_DIR:
+    while frame is not None and _in_engine(frame.f_code.co_filename):
         frame = frame.f_back
     if frame is None:
         return "(unknown)"
@@ -55,32 +61,23 @@ def detect_anomaly():
         ...
         engine.anomaly.AnomalyError: exp overflows for x=1000.0 (largest finite input is about 709.78)...
     """
-    original_node, original_refuse = _op.make_node, _op.refuse_nan
-
-    def checked_node(data, parents, op, local_grad):
-        node = original_node(data, parents, op, local_grad)
-        if math.isinf(data) and all(math.isfinite(p.data) for p in parents):
-            raise AnomalyError(f"{op} made an infinity ({data!r}) from finite inputs ({_inputs(parents)}), "
+    def watch(node):
+        data = node.data
+        if math.isinf(data) and all(math.isfinite(p.data) for p in node.parents):
+            raise AnomalyError(f"{node.op} made an infinity ({data!r}) from finite inputs ({_inputs(node.parents)}), "
                                f"at {_user_line()}")
         _created_at[node] = _user_line()
-        return node
 
-    def checked_refuse(op, operands):
-        try:
-            original_refuse(op, operands)
-        except ValueError as error:
-            raise AnomalyError(f"{error}; at {_user_line()}") from None
-
-    previous = modes.anomaly
-    _op.make_node, _op.refuse_nan, modes.anomaly = checked_node, checked_refuse, True
+    graph.after_pass.append(check_backward)
     try:
-        yield
+        with modes.watching(watch):
+            yield
     except (OverflowError, ValueError, ZeroDivisionError) as error:
         if isinstance(error, AnomalyError):
             raise
         raise AnomalyError(f"{error}; at {_user_line_of(error)}") from error
     finally:
-        _op.make_node, _op.refuse_nan, modes.anomaly = original_node, original_refuse, previous
+        graph.after_pass.remove(check_backward)
 
 
 def _user_line_of(error: BaseException) -> str:
@@ -88,7 +85,7 @@ def _user_line_of(error: BaseException) -> str:
     tb, found = error.__traceback__, "(unknown)"
     while tb is not None:
         filename = os.path.abspath(tb.tb_frame.f_code.co_filename)
-        if os.path.dirname(filename) != _ENGINE_DIR and "contextlib" not in filename:
+        if not _in_engine(filename) and "contextlib" not in filename:
             import linecache
 
             source = linecache.getline(filename, tb.tb_lineno).strip()
@@ -97,10 +94,9 @@ def _user_line_of(error: BaseException) -> str:
     return found
 
 
-def check_backward(root) -> None:
+def check_backward(root, order) -> None:
     """After a backward pass in anomaly mode: the first chain-rule product (local derivative x
     upstream gradient) that is NaN or infinite while the upstream gradient is finite."""
-    order = topological_order(root)
     names = node_names(order)
     for node in reversed(order):
         upstream = node.grad
@@ -111,6 +107,6 @@ def check_backward(root) -> None:
             if not math.isfinite(product):
                 site = _created_at.get(node, "a line outside detect_anomaly()")
                 raise AnomalyError(
-                    f"backward: {node.op} node {names[id(node)]} (inputs {_inputs(node.parents)}) has local "
-                    f"derivative {local!r} with respect to {names[id(parent)]}; times the upstream gradient "
+                    f"backward: {node.op} node {names[node]} (inputs {_inputs(node.parents)}) has local "
+                    f"derivative {local!r} with respect to {names[parent]}; times the upstream gradient "
                     f"{upstream!r} that is {product!r}. The node was created at {site}")

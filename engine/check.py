@@ -10,9 +10,9 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
-from engine.graph import gradients, topological_order
-from engine.modes import enable_grad, no_grad
-from engine.value import Value, as_float as _as_float
+from engine.core.graph import gradients, topological_order
+from engine.core.modes import enable_grad, no_grad
+from engine.core.value import Value, as_float as _as_float
 
 
 class GradcheckError(AssertionError):

@@ -5,7 +5,7 @@ every later node applies one op to earlier nodes. Because any earlier node may b
 generated graphs share subexpressions (one node feeding several others), which is exactly where
 a wrong gradient accumulation would show.
 
-The ops come from the op registry (`engine.registry`), so an op added with `define_op` is
+The ops come from the op registry (`engine.core.define`), so an op added with `define_op` is
 generated too. Domain safety is derived from each op's forward function: where it refuses a
 negative number or 0 (log, sqrt, a divisor, the base of a fractional power), the operand is
 always fed `a*a + 0.5`, which is >= 0.5. Cases also reject inputs that put an op within
@@ -33,11 +33,10 @@ from dataclasses import dataclass
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from engine.functional import dot
-from engine.modes import no_grad
-from engine.op import FoldedOp
-from engine.registry import registry
-from engine.value import Value
+from engine.core.functional import dot
+from engine.core.modes import no_grad
+from engine.core.op import registry
+from engine.core.value import Value
 
 KINK_MARGIN = 1e-3
 MAX_MAGNITUDE = 1e4
@@ -139,7 +138,7 @@ def _base(name: str):
     return registry[name[1:]], 0
 
 
-def _folded(name: str, c: float) -> FoldedOp:
+def _folded(name: str, c: float):
     op, position = _base(name)
     return op.fold(c, position)
 
@@ -218,7 +217,7 @@ def _curved(name: str) -> bool:
         op = op.fold(CONSTANTS[-1], position)
     elif op.arity != 1:
         return False
-    return op._constant is None and not op.kinks
+    return op.slopes is None and callable(op.derivative) and not op.kinks
 
 
 SMOOTH_OPS = tuple(name for name in ALL_OPS if not _op_kinks(name))

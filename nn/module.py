@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 
-from engine import Value, name_scope, note_grad_write
+from engine import Value, name_scope
 from nn import serialization
 
 
@@ -62,7 +62,6 @@ class Module:
 
     def zero_grad(self) -> None:
         """Set every parameter's `grad` to 0.0 (call before each `backward()` when training)."""
-        note_grad_write(f"{type(self).__name__}.zero_grad()")  # a stepper part-way notices
         for p in self.parameters():
             p.grad = 0.0
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 
-from engine import Value, note_grad_write
+from engine import Value
 
 
 class NonFiniteGradientError(FloatingPointError):
@@ -55,7 +55,6 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         """Set every parameter's `grad` to 0.0."""
-        note_grad_write(f"{type(self).__name__}.zero_grad()")  # a stepper part-way notices
         for p in self.params:
             p.grad = 0.0
 
@@ -77,7 +76,6 @@ class Optimizer:
                 raise NonFiniteGradientError(
                     f"the update would make parameter {i} {v!r}; no parameter was updated (try a smaller learning rate)"
                 )
-        note_grad_write(f"{type(self).__name__}.step()")  # a stepper part-way notices
         commit()
         for p, v in zip(params, new_data):
             p.data = v

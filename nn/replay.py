@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from operator import attrgetter
 
-from engine.tape import require_numpy, trace
-from engine.value import make_node
+from engine.trace.tape import require_numpy, trace
+from engine.core.value import make_node
 from nn.optim import NonFiniteGradientError
 
 _grad = attrgetter("grad")

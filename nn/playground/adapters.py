@@ -6,55 +6,26 @@ through one function here, so a change in one of them is a change in one place.
 
 from __future__ import annotations
 
-import importlib
-
 from engine import Value, node_names, topological_order
+from engine.cli import formula as _formulas
 from nn.losses import l2_penalty
 from nn.train import train_step as nn_train_step
 
 # -- formulas -----------------------------------------------------------------------------------
 
-
-def _formula_module():
-    # The safe parser moved from the CLI into engine.formula; take it from wherever it lives.
-    try:
-        return importlib.import_module("engine.formula")
-    except ImportError:
-        return importlib.import_module("engine.cli")
-
-
-_FORMULAS = _formula_module()
-FormulaError = getattr(_FORMULAS, "FormulaError", None) or _FORMULAS.UsageError
+FormulaError = _formulas.FormulaError
 """What the parser raises for a formula it refuses (its message is one line for the page)."""
 
-MAX_FORMULA_CHARS = _FORMULAS.MAX_CHARS
-MAX_VARIABLES = _FORMULAS.MAX_VARIABLES
-MAX_MAGNITUDE = _FORMULAS.MAX_CONSTANT  # the largest value a variable may take, as in the CLI
-
-
-def parse_formula(text: str):
-    """The checked formula (never eval'd): `.variables` in order of first use, `.evaluate(values)`."""
-    return _FORMULAS.parse_formula(text)
+MAX_FORMULA_CHARS = _formulas.MAX_CHARS
+MAX_VARIABLES = _formulas.MAX_VARIABLES
+MAX_MAGNITUDE = _formulas.MAX_CONSTANT  # the largest value a variable may take, as in the CLI
+parse_formula = _formulas.parse_formula
 
 
 def evaluate_formula(formula, values: dict):
-    """The formula's output node with `values` (name -> float) as labelled leaves, and the leaves.
-
-    Domain errors (log of a negative, 1/0, overflow) raise FormulaError with a one-line message.
-    """
-    leaves = {name: Value(value, name) for name, value in values.items()}
-    try:
-        out = formula.evaluate(leaves)
-    except FormulaError:
-        raise
-    except (ValueError, ArithmeticError) as error:
-        raise FormulaError(str(error).splitlines()[0] if str(error) else type(error).__name__) from None
-    except RecursionError:
-        raise FormulaError("the formula is too deeply nested to evaluate") from None
-    if not isinstance(out, Value):
-        raise FormulaError("the formula does not depend on its variables")
-    if not out.label:
-        out.label = next(n for n in ("f", "out", "f_out", "result_") if n not in values)
+    """The formula's output node with `values` (name -> float) as labelled leaves, and the leaves
+    (`engine.cli.formula.evaluate_at`: domain errors are one-line FormulaErrors)."""
+    out, leaves, _ = _formulas.evaluate_at(formula, values)
     return out, leaves
 
 
@@ -94,7 +65,7 @@ def record_backward(root) -> dict:
             "edges": [[position[id(edge.parent)], grad_text(edge.grad_after)] for edge in step.edges],
         })
     return {
-        "names": [names[id(node)] for node in order],
+        "names": [names[node] for node in order],
         "data": [data_text(node.data) for node in order],
         "root": position[id(root)],
         "root_grad": grad_text(root.grad),

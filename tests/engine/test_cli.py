@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from engine import cli
+from engine.cli import commands as cli
 from engine.check import compare_gradients
 from engine.cli import COMMANDS, main
-from engine.formula import MAX_CHARS, MAX_DEPTH, MAX_PARTS
+from engine.cli.formula import MAX_CHARS, MAX_DEPTH, MAX_PARTS
 
 needs_dot = pytest.mark.needs_dot  # skipped where Graphviz is missing: see tests/conftest.py
 NEURON = ["tanh(x*w + b)", "x=2", "w=-3", "b=6.8813735870195432"]
@@ -303,7 +303,7 @@ def test_steps_of_a_bare_variable(capsys):
 
 
 def test_engine_errors_escaping_a_command_are_one_line(capsys, monkeypatch, tmp_path):
-    draw_module = importlib.import_module("engine.drawing")
+    draw_module = importlib.import_module("engine.drawing.build")
     monkeypatch.chdir(tmp_path)
 
     def broken_render(*args, **kwargs):

@@ -16,7 +16,7 @@ import pytest
 
 from engine import GraphTooLargeError, GraphvizNotFoundError, Value, draw, draw_dot, name_scope, save_graph, tanh
 from engine import topological_order
-from engine.drawing import INLINE_MAX_BOXES, DrawOptions, inline_options, mimebundle, render
+from engine.drawing.build import INLINE_MAX_BOXES, DrawOptions, inline_options, mimebundle, render
 
 GOLDEN = Path(__file__).parent / "golden"
 needs_dot = pytest.mark.needs_dot  # skipped where Graphviz is missing: see tests/conftest.py
@@ -201,7 +201,7 @@ def test_op_text_and_scopes_are_escaped_too():
 _PROGRAM = """
 import hashlib, sys
 from engine import Value, draw_dot, name_scope
-from engine.drawing import render
+from engine.drawing.build import render
 with name_scope("layers.0"):
     with name_scope("neurons.1"):
         x, w = Value(2.0, "x"), Value(-3.0, "w", param=True)
@@ -444,9 +444,9 @@ def test_options_are_one_frozen_dataclass():
 
 def test_no_public_name_hides_a_module():
     import engine
-    import engine.drawing
+    import engine.drawing.build
 
-    assert callable(engine.draw) and engine.drawing.save_graph is engine.save_graph
+    assert callable(engine.draw) and engine.drawing.build.save_graph is engine.save_graph
     modules = {path.stem for path in Path(engine.__file__).parent.glob("*.py")}
     assert not modules & set(engine.__all__), "a public name of engine is also a module's name"
     assert {"draw", "draw_dot", "save_graph", "animate_backward", "Player"} <= set(dir(engine))
@@ -457,9 +457,9 @@ def test_no_public_name_hides_a_module():
 def test_import_engine_does_not_load_graphviz_or_the_player():
     program = (
         "import sys, engine\n"
-        "print(sorted(m for m in ('graphviz', 'engine.drawing', 'engine.player') if m in sys.modules))\n"
+        "print(sorted(m for m in ('graphviz', 'engine.drawing.build', 'engine.drawing.player') if m in sys.modules))\n"
         "engine.draw_dot\n"
-        "print('graphviz' in sys.modules, 'engine.player' in sys.modules)\n"
+        "print('graphviz' in sys.modules, 'engine.drawing.player' in sys.modules)\n"
     )
     run = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
     assert run.stdout.splitlines() == ["[]", "True False"]

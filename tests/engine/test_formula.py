@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine import Value, topological_order
-from engine import formula as formula_module
-from engine.formula import (
+from engine.cli import formula as formula_module
+from engine.cli.formula import (
     LIMITS, MAX_BRACKETS, MAX_CHARS, MAX_CONSTANT, MAX_DEPTH, MAX_EXPONENT, MAX_PARTS, FormulaError,
     check_variable_name, describe_limits, parse_formula,
 )

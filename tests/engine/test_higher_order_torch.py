@@ -35,10 +35,11 @@ def torch_twin(root, leaves):
             tensors[id(node)] = total + args[-1] if len(args) % 2 else total
         elif op == "sum":
             tensors[id(node)] = sum(args[1:], args[0])
-        elif hasattr(op, "base"):  # a folded constant: x op c, or c op x
-            c = torch.tensor(op.constant, dtype=torch.float64)
-            f = _TORCH[op.base.name]
-            tensors[id(node)] = f(args[0], c) if op.position == 1 else f(c, args[0])
+        elif op.folded_from:  # a folded constant: x op c, or c op x
+            base, constant, position = op.folded_from
+            c = torch.tensor(constant, dtype=torch.float64)
+            f = _TORCH[base.name]
+            tensors[id(node)] = f(args[0], c) if position == 1 else f(c, args[0])
         else:
             tensors[id(node)] = _TORCH[op.name](*args)
     return [tensors[id(leaf)] for leaf in leaves], tensors[id(root)]

@@ -14,8 +14,8 @@ from engine import (
     GradcheckError, Value, define_op, grad, gradcheck, gradgradcheck, gradients, sum_values, topological_order,
 )
 from engine.cli import main as gradwalk
-from engine.formula import known_functions, parse_formula
-from engine.registry import registry
+from engine.cli.formula import known_functions, parse_formula
+from engine.core.op import registry
 from engine.testing import expression_cases, op_names
 
 @pytest.fixture(autouse=True)
@@ -72,7 +72,7 @@ def test_every_unary_op_has_a_method_a_function_and_a_formula_name(name):
     method = "__neg__" if name == "neg" else name
     assert getattr(x, method)().op == name
     if name != "neg":
-        assert getattr(engine, name) is op or getattr(engine.functional, name) is op
+        assert getattr(engine, name) is op or getattr(engine.core.functional, name) is op
         assert name in known_functions()
         out = parse_formula(f"{name}(x) * y").evaluate({"x": Value(0.8, "x"), "y": Value(2.0, "y")})
         assert any(node.op == name for node in topological_order(out))
@@ -273,9 +273,9 @@ def test_the_readme_op_table_matches_the_registry():
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    start = readme.index("<!-- ops table: made by engine.registry.op_table() -->") + len("<!-- ops table: made by engine.registry.op_table() -->")
+    start = readme.index("<!-- ops table: made by engine.core.define.op_table() -->") + len("<!-- ops table: made by engine.core.define.op_table() -->")
     end = readme.index("<!-- end of ops table -->")
-    assert readme[start:end].strip() == engine.registry.op_table()
+    assert readme[start:end].strip() == engine.core.define.op_table()
 
 
 def test_anomaly_mode_names_the_op_its_inputs_and_the_line(tmp_path):
@@ -295,7 +295,7 @@ def test_anomaly_mode_names_the_op_its_inputs_and_the_line(tmp_path):
     # outside the block nothing is checked: the same graph backpropagates to inf quietly
     y = x.sqrt() + x
     y.backward()
-    assert engine.op.make_node is engine.value.make_node
+    assert engine.core.op.make_node is engine.core.value.make_node
 
 
 def test_anomaly_mode_catches_an_infinity_born_from_finite_numbers():

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from engine import GraphTooLargeError, GraphvizNotFoundError, Player, Value, animate_backward
-from engine.graph import node_names, topological_order
-from engine.player import step_text
+from engine.core.graph import node_names, topological_order
+from engine.drawing.player import step_text
 
 needs_dot = pytest.mark.needs_dot  # skipped where Graphviz is missing: see tests/conftest.py
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,7 +136,7 @@ def test_an_unlabelled_root_has_one_name_in_every_frame():
     x, y = Value(1.5, "x"), Value(-2.0, "y")
     out = (x * y).tanh()  # no label: its name is #k everywhere, as backward_steps prints it
     order = topological_order(out)
-    name = node_names(order)[id(out)]
+    name = node_names(order)[out]
     assert name == f"#{len(order) - 1}"
     frames = frames_of(animate_backward(out))
     assert f"d{name}/d{name} = 1" in frames[0]["text"]
@@ -238,12 +238,12 @@ def test_a_player_shows_inline_in_a_notebook(tmp_path):
 
 
 def test_the_templates_are_package_data():
-    templates = resources.files("engine").joinpath("templates")
+    templates = resources.files("engine.drawing").joinpath("templates")
     for name in ("player.html", "player.css", "player.js"):
         text = templates.joinpath(name).read_text(encoding="utf-8")
         assert "</script" not in text.lower() or name == "player.html"
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    table = r"\[tool\.setuptools\.package-data\](?:\s*#[^\n]*)*\s*engine\s*=\s*\[(.*?)\]"
+    table = r"\[tool\.setuptools\.package-data\](?:\s*#[^\n]*)*\s*\"engine\.drawing\"\s*=\s*\[(.*?)\]"
     declared = re.search(table, pyproject, re.S)
     assert declared, "pyproject.toml must declare engine's templates as package data"
     for suffix in ("html", "css", "js"):
@@ -268,7 +268,7 @@ def test_a_built_wheel_carries_the_templates(tmp_path):
     wheel = next(tmp_path.glob("gradwalk-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     for name in ("player.html", "player.css", "player.js"):
-        assert f"engine/templates/{name}" in names
+        assert f"engine/drawing/templates/{name}" in names
 
 
 # -- the real thing, in headless Chromium ---------------------------------------------------------

@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine import Value, dot, modes, no_grad, sum_values, trace
-from engine.registry import registry
+from engine import Value, dot, no_grad, sum_values, trace
+from engine.core import modes
+from engine.core.op import registry
 from engine.testing import expression_cases, op_names
 
 np = pytest.importorskip("numpy")
@@ -30,7 +31,7 @@ def close(a, b, scale=1.0) -> bool:
 
 
 def builtin_op_names() -> list[str]:
-    """The generated op names (see engine.testing) whose op is one of engine.ops' own: tests
+    """The generated op names (see engine.testing) whose op is one of engine.core.table' own: tests
     elsewhere define throwaway ops that have no array form."""
     names = []
     for name in op_names():

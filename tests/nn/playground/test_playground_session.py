@@ -157,7 +157,7 @@ def test_the_playground_starts_from_python_and_stops(capsys):
 
 
 def test_the_gradwalk_command_serves_until_interrupted():
-    command = [sys.executable, "-c", "import sys; from engine.cli import main; sys.exit(main())",
+    command = [sys.executable, "-c", "import sys; from nn.cli import main; sys.exit(main())",
                "playground", "--no-browser", "--port", "0"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -175,7 +175,7 @@ def test_the_gradwalk_command_serves_until_interrupted():
     (["--save-dir", "/no/such/folder"], "is not an existing folder"),
 ])
 def test_the_gradwalk_command_refuses_bad_options_in_one_line(args, message):
-    command = [sys.executable, "-c", "import sys; from engine.cli import main; sys.exit(main())",
+    command = [sys.executable, "-c", "import sys; from nn.cli import main; sys.exit(main())",
                "playground", "--no-browser", *args]
     result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from engine.drawing_groups import check_level
+from engine.drawing.groups import check_level
 
 __all__ = ["DEFAULT_MAX_NODES", "DrawOptions"]
 

@@ -5,8 +5,8 @@ op's own result, which several derivatives reuse (d tanh = 1 - tanh^2). A deriva
 with arithmetic and ops only, so the same expression serves floats (ordinary backward) and Values
 (higher-order gradients); the `_`-helpers below are that kind of expression too.
 
-`define_op` (in engine.registry) turns each row into a Value method or operator, an `engine` function,
-a function of the CLI's formula language and an op of the test strategies; add your own the same way.
+Each row becomes a Value method or operator, an `engine` function, a function of the formula
+language and an op of the test strategies. `define_op` adds your own ops the same way.
 """
 
 from __future__ import annotations
@@ -15,8 +15,18 @@ import functools
 import math
 import operator
 
-from engine.registry import define_op, registry
-from engine.value import Value
+from engine.core.define import install
+from engine.core.op import Op
+from engine.core.value import Value
+
+
+def own_op(name, forward, derivative, *, arity="counted", method="", **fields) -> Op:
+    """A row of the table: gradwalk's own op, installed as `builtin` (so it can't be replaced)."""
+    if arity == "counted":
+        arity = 2 if isinstance(derivative, tuple) else 1
+    if method == "":
+        method = name if arity == 1 else None
+    return install(Op(name, forward, derivative, arity=arity, **fields), method, builtin=True)
 
 # -- small helpers the rows use (each works on floats, Values and numpy arrays) ---------------------
 
@@ -181,52 +191,49 @@ def _np(name):
 # -- the table --------------------------------------------------------------------------------------
 #          name        forward        local derivative(s)                            array forward
 
-add = define_op("+", operator.add, (1.0, 1.0), commutative=True, array_forward=_np("add"),
+add = own_op("+", operator.add, (1.0, 1.0), commutative=True, array_forward=_np("add"),
                 formula="1, 1", doc="a + b; d/da = 1, d/db = 1.")
-sub = define_op("-", operator.sub, (1.0, -1.0), array_forward=_np("subtract"),
+sub = own_op("-", operator.sub, (1.0, -1.0), array_forward=_np("subtract"),
                 formula="1, -1", doc="a - b; d/da = 1, d/db = -1.")
-mul = define_op("*", operator.mul, (lambda a, b, out: b, lambda a, b, out: a), linear_in=(0, 1), commutative=True,
+mul = own_op("*", operator.mul, (lambda a, b, out: b, lambda a, b, out: a), linear_in=(0, 1), commutative=True,
                 array_forward=_np("multiply"), formula="b, a", doc="a * b; d/da = b, d/db = a.")
-div = define_op("/", _div, (lambda a, b, out: 1.0 / b, lambda a, b, out: -out / b), linear_in=(0,),
+div = own_op("/", _div, (lambda a, b, out: 1.0 / b, lambda a, b, out: -out / b), linear_in=(0,),
                 array_forward=_np("divide"), formula="1/b, -a/b**2",
                 doc="a / b, b != 0; d/da = 1/b, d/db = -a/b**2 (computed as -out/b: b*b underflows).")
-power = define_op("**", _pow, (lambda x, y, out: _power_slope(x, y), _log_base), array_forward=_np("power"),
+power = own_op("**", _pow, (lambda x, y, out: _power_slope(x, y), _log_base), array_forward=_np("power"),
                   formula="y*x**(y-1), x**y*log(x)",
                   doc="x ** y; d/dx = y x**(y-1), d/dy = x**y log x (so a Value exponent needs x > 0).")
-negate = define_op("neg", operator.neg, -1.0, array_forward=_np("negative"), formula="-1", method="__neg__",
+negate = own_op("neg", operator.neg, -1.0, array_forward=_np("negative"), formula="-1", method="__neg__",
                    doc="-x; slope -1.")
 
-exp = define_op("exp", _exp, lambda x, out: out, array_forward=_np("exp"), formula="exp(x)",
+exp = own_op("exp", _exp, lambda x, out: out, array_forward=_np("exp"), formula="exp(x)",
                 doc="e^x; slope e^x. OverflowError past x ~ 709.78.")
-log = define_op("log", _log, lambda x, out: 1.0 / x, array_forward=_np("log"), formula="1/x",
+log = own_op("log", _log, lambda x, out: 1.0 / x, array_forward=_np("log"), formula="1/x",
                 doc="Natural log, for x > 0; slope 1/x.")
-sqrt = define_op("sqrt", _sqrt, lambda x, out: _sqrt_slope(out), array_forward=_np("sqrt"), formula="1/(2*sqrt(x))",
+sqrt = own_op("sqrt", _sqrt, lambda x, out: _sqrt_slope(out), array_forward=_np("sqrt"), formula="1/(2*sqrt(x))",
                  doc="Square root, for x >= 0; slope 1/(2 sqrt x), infinite at 0 (never NaN).")
-tanh = define_op("tanh", math.tanh, lambda x, out: 1.0 - out * out, array_forward=_np("tanh"),
+tanh = own_op("tanh", math.tanh, lambda x, out: 1.0 - out * out, array_forward=_np("tanh"),
                  formula="1 - tanh(x)**2", doc="Hyperbolic tangent; slope 1 - tanh(x)^2.")
-sigmoid = define_op("sigmoid", _sigmoid, lambda x, out: out * (1.0 - out),
+sigmoid = own_op("sigmoid", _sigmoid, lambda x, out: out * (1.0 - out),
                     array_forward=lambda x: 0.5 * (1.0 + _numpy().tanh(0.5 * x)), formula="sigmoid(x)*(1 - sigmoid(x))",
                     doc="Logistic 1/(1 + e^-x), stable for every finite x; slope s(1 - s).")
-relu = define_op("relu", functools.partial(max, 0.0), _step,
+relu = own_op("relu", functools.partial(max, 0.0), _step,
                  array_forward=lambda x: _numpy().maximum(x, 0.0), formula="1 if x > 0 else 0", kinks=(0.0,),
                  doc="max(x, 0); slope 1 for x > 0, else 0 (0 at the kink too, as in PyTorch).")
-absolute = define_op("abs", abs, lambda x, out: _sign(x), array_forward=_np("abs"), formula="sign(x)",
+absolute = own_op("abs", abs, lambda x, out: _sign(x), array_forward=_np("abs"), formula="sign(x)",
                      method="abs", kinks=(0.0,), doc="|x|; slope sign(x), 0 at 0.")
-sin = define_op("sin", _periodic("sin", math.sin), lambda x, out: cos(x), array_forward=_np("sin"),
+sin = own_op("sin", _periodic("sin", math.sin), lambda x, out: cos(x), array_forward=_np("sin"),
                 formula="cos(x)", doc="Sine, for finite x; slope cos x.")
-cos = define_op("cos", _periodic("cos", math.cos), lambda x, out: -sin(x), array_forward=_np("cos"),
+cos = own_op("cos", _periodic("cos", math.cos), lambda x, out: -sin(x), array_forward=_np("cos"),
                 formula="-sin(x)", doc="Cosine, for finite x; slope -sin x.")
-softplus = define_op("softplus", _softplus, lambda x, out: sigmoid(x),
+softplus = own_op("softplus", _softplus, lambda x, out: sigmoid(x),
                      array_forward=lambda x: _numpy().logaddexp(0.0, x), formula="sigmoid(x)",
                      doc="log(1 + e^x), stable for every finite x; slope sigmoid(x).")
 
-dot_op = define_op("dot", _dot, _dot_slopes, arity=None, formula="d/dw_i = x_i, d/dx_i = w_i, d/db = 1",
+dot_op = own_op("dot", _dot, _dot_slopes, arity=None, formula="d/dw_i = x_i, d/dx_i = w_i, d/db = 1",
                    doc="w0*x0 + w1*x1 + ... (+ bias): a neuron's pre-activation in one node.")
-sum_op = define_op("sum", _sum, lambda xs, out: (1.0,) * len(xs), arity=None, formula="1 for each term",
+sum_op = own_op("sum", _sum, lambda xs, out: (1.0,) * len(xs), arity=None, formula="1 for each term",
                    array_forward=_sum_arrays,
                    doc="x0 + x1 + ...: one node for a whole sum.")
 
 Value.__abs__ = Value.abs
-
-for _op in registry.values():
-    _op.builtin = True

@@ -5,7 +5,9 @@
     gradwalk steps "tanh(x*w + b)" x=2 w=-3 b=6.88 --html bp.html # ... as an animation
     gradwalk check "tanh(x*w + b)" x=2 w=-3 b=6.88                # backprop vs finite differences
 
-Formulas are read by `engine.formula`, which never evaluates text as code. Every problem is one
+(The installed `gradwalk` command is `nn.cli`: these commands plus the playground.)
+
+Formulas are read by `engine.cli.formula`, which never evaluates text as code. Every problem is one
 line on stderr and exit status 2; `check` exits 1 when the gradients disagree. Each subcommand is
 one entry of `COMMANDS`: its name, its help, its own arguments, and the function that runs it.
 """
@@ -20,11 +22,11 @@ from pathlib import Path
 from typing import Callable
 
 from engine.check import compare_gradients, gradcheck_table
-from engine.formula import (
-    MAX_CONSTANT, MAX_VARIABLES, Formula, FormulaError, check_variable_name, describe_limits, known_functions,
-    parse_formula,
+from engine.cli.formula import (
+    MAX_CONSTANT, MAX_VARIABLES, Formula, FormulaError, check_variable_name, describe_limits, evaluate_at,
+    known_functions, parse_formula,
 )
-from engine.value import Value
+from engine.core.value import Value
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -77,15 +79,9 @@ def _read_formula(args) -> tuple[Formula, dict[str, float]]:
 def _forward(formula: Formula, values: dict[str, float]):
     """Variables as labelled leaves, the formula's output node, and the output's name for the
     printouts (df/dx): `f`, or another name when a variable is called f."""
-    leaves = {name: Value(value, name) for name, value in values.items()}
-    out = _run(lambda: formula.evaluate(leaves))
-    if not isinstance(out, Value):  # cannot happen with at least one variable, but be explicit
-        raise UsageError("the formula does not depend on its variables")
+    out, leaves, name = evaluate_at(formula, values)
     if not math.isfinite(out.data):
         raise UsageError(f"the formula evaluates to {out.data} at {_point(values)}")
-    name = next(n for n in ("f", "out", "f_out", "result_") if n not in values)
-    if not out.label:
-        out.label = name  # steps and drawings name the output too
     # A bare variable ("x") is its own output: it keeps its label, and the printouts say f.
     return out, leaves, name
 
@@ -141,7 +137,7 @@ def _summary(out, leaves, formula, name, digits=4) -> str:
 
 def _write(action, path: Path) -> None:
     """Run a file-writing action; unwritable paths and a missing Graphviz become UsageErrors."""
-    from engine.drawing import GraphTooLargeError, GraphvizNotFoundError
+    from engine.drawing.build import GraphTooLargeError, GraphvizNotFoundError
 
     try:
         action()
@@ -162,7 +158,7 @@ def _draw_arguments(sub) -> None:
 
 
 def _run_draw(args) -> int:
-    from engine.drawing import save_graph
+    from engine.drawing.build import save_graph
 
     formula, values = _read_formula(args)
     path = Path(args.output)
@@ -185,7 +181,7 @@ def _steps_arguments(sub) -> None:
 
 
 def _run_steps(args) -> int:
-    from engine.player import step_text
+    from engine.drawing.player import step_text
 
     formula, values = _read_formula(args)
     html = Path(args.html) if args.html else None
@@ -204,7 +200,7 @@ def _run_steps(args) -> int:
     print("gradients:")
     print("\n".join(_summary(out, leaves, formula, name, args.digits).splitlines()[1:]))
     if html is not None:
-        from engine.player import animate_backward
+        from engine.drawing.player import animate_backward
 
         # A fresh graph: the animation runs its own backward pass from "nothing computed yet".
         fresh, _, _ = _forward(formula, values)
@@ -258,30 +254,13 @@ class Command:
     run: Callable[[argparse.Namespace], int]  # returns the exit status
 
 
-def _playground_arguments(sub) -> None:
-    sub.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default 0: a free one)")
-    sub.add_argument("--no-browser", action="store_true", help="print the URL but do not open a browser")
-    sub.add_argument("--save-dir", metavar="FOLDER",
-                     help="folder where the page's 'save model' may write NAME.json (default: saving is off)")
-
-
-def _run_playground(args) -> int:
-    # The playground trains networks, so it lives in nn, and engine never imports nn: this
-    # command reaches it by name when it runs, so `import engine` and every other command stay
-    # free of nn (and of the web server the playground needs).
-    import importlib
-
-    playground = importlib.import_module("nn.playground")
-    return playground.run_command(port=args.port, open_browser=not args.no_browser, save_dir=args.save_dir)
-
-
 COMMANDS = [
     Command("draw", "forward, backward, and save a picture of the graph", _draw_arguments, _run_draw),
     Command("steps", "print the chain rule, one backward step at a time", _steps_arguments, _run_steps),
     Command("check", "compare backprop with finite differences (exit 1 if they disagree)", _check_arguments, _run_check),
-    Command("playground", "train and backprop live in the browser (needs the playground extra)", _playground_arguments,
-            _run_playground),
 ]
+"""The engine's commands. A package built on the engine adds its own and passes the longer table
+to `main` (the installed `gradwalk` command adds `playground` this way)."""
 
 
 # -- argument parsing ---------------------------------------------------------------------------
@@ -320,8 +299,8 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{_short(message, 200)}{hint} (see {self.prog} --help)")
 
 
-def _parser() -> argparse.ArgumentParser:
-    names = "{" + ",".join(c.name for c in COMMANDS) + "}"
+def _parser(commands) -> argparse.ArgumentParser:
+    names = "{" + ",".join(c.name for c in commands) + "}"
     parser = _Parser(
         prog="gradwalk",
         description="Draw, step through, and check the gradient of a formula such as \"tanh(x*w + b)\".",
@@ -332,20 +311,21 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     subcommands = parser.add_subparsers(dest="command", metavar=names)
-    for command in COMMANDS:
+    for command in commands:
         sub = subcommands.add_parser(command.name, help=command.help, description=command.help)
         command.add_arguments(sub)
         sub.set_defaults(run=command.run)
     return parser
 
 
-def main(argv=None) -> int:
-    """Entry point of the `gradwalk` command; returns the exit status (0 ok, 1 check failed, 2 error)."""
-    parser = _parser()
+def main(argv=None, commands=COMMANDS) -> int:
+    """Run the command line `argv` with the subcommands `commands`; returns the exit status (0 ok,
+    1 check failed, 2 error)."""
+    parser = _parser(commands)
     try:
         args = parser.parse_args(argv)
         if args.command is None:  # one line, not the whole help text
-            names = ",".join(c.name for c in COMMANDS)
+            names = ",".join(c.name for c in commands)
             print(f"usage: gradwalk {{{names}}} ... (see `gradwalk --help`)", file=sys.stderr)
             return EXIT_USAGE
         return args.run(args)

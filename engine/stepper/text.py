@@ -9,8 +9,9 @@ step that the REPL, the CLI and the player all show:
 
 ∂ marks a local derivative (how a node changes with one of its inputs, known from the forward
 pass alone), d a total derivative of the root. The local derivative's formula comes from the op's
-own definition (`formula` in `engine.ops`), in the graph's names. A product is printed with `=`
-only when the printed numbers multiply to exactly the printed result, `≈` otherwise.
+own definition (`formula` in `engine.core.table`), in the graph's names. A product is printed with `=`
+only when the printed numbers multiply to exactly the printed result, `≈` otherwise (an
+overflow too: 1e+200 × 1e+200 ≈ inf).
 """
 
 from __future__ import annotations
@@ -83,6 +84,25 @@ class BackwardStep:
     __repr__ = __str__  # the echo of `next(steps)` and `print(next(steps))` show the same text
 
 
+def edge_steps(node, upstream: float, pass_grads: dict, written, names: dict, formulas) -> tuple:
+    """The edges of a step at `node`, each with its numbers, computed exactly as the chain rule
+    adds them (`graph.chain_rule`), from the pass so far: `pass_grads` maps a node to its pass
+    gradient, and `written(parent, g)` is the grad a parent with pass gradient g holds."""
+    running = {}  # a parent on several edges (x*x) accumulates across them
+    edges = []
+    for parent, local, formula in zip(node.parents, node.local_grad(), formulas):
+        before = running.get(parent, pass_grads.get(parent, 0.0))
+        if upstream == 0.0:  # as in backward(): nothing flows on, so an inf slope makes no NaN
+            contribution, after = 0.0, before
+        else:
+            contribution = local * upstream
+            after = before + contribution
+        running[parent] = after
+        edges.append(EdgeStep(parent, names[parent], local, contribution, written(parent, before),
+                              written(parent, after), formula))
+    return tuple(edges)
+
+
 class StepTable:
     """The steps a stepper has done, as a text table (`str`/REPL echo) and as `rows`, the
     `BackwardStep` records themselves: one row per step, one line per edge."""
@@ -123,7 +143,7 @@ class StepTable:
 
 
 # -- the words for each op --------------------------------------------------------------------------
-# Everything here comes from the op's own definition (engine.ops): its name, and `formula`, the
+# Everything here comes from the op's own definition (engine.core.table): its name, and `formula`, the
 # text of its local derivative(s) in the variables x (or a) and y (or b), with `out` (or `s`) for
 # the op's result. Those letters are replaced by the names of the node's parents.
 
@@ -136,7 +156,7 @@ def describe(node, parents: list[str], name: str) -> tuple[str, list[str]]:
     """A node's definition in its parents' names, and the formula of each local derivative.
 
     `parents` and `name` are the display names of the node's parents and of the node itself.
-    A formula is "" where the op has none (a node made outside `engine.ops`).
+    A formula is "" where the op has none (a node made outside `engine.core.table`).
 
         >>> from engine import Value
         >>> x, w = Value(2.0), Value(-3.0)
@@ -146,12 +166,13 @@ def describe(node, parents: list[str], name: str) -> tuple[str, list[str]]:
         ('2/x', ['-2/x**2'])
     """
     op = node.op
-    base = getattr(op, "base", None)
-    if base is not None:  # a binary op with a number folded in: `x*3` is `*` with b = 3
-        c = _const(f"{op.constant:g}")
-        operands = [parents[0], c] if op.position == 1 else [c, parents[0]]
-        formulas = _split(getattr(base, "formula", ""), 2)
-        return _infix(str(base), operands), [_substitute(formulas[1 - op.position], operands, name)]
+    folded = getattr(op, "folded_from", None)
+    if folded:  # a binary op with a number folded in: `x*3` is `*` with b = 3
+        base, constant, position = folded
+        c = _const(f"{constant:g}")
+        operands = [parents[0], c] if position == 1 else [c, parents[0]]
+        formulas = _split(base.formula, 2)
+        return _infix(str(base), operands), [_substitute(formulas[1 - position], operands, name)]
     formula = getattr(op, "formula", "")
     arity = getattr(op, "arity", len(parents))
     if arity == 1 and len(parents) == 1:
@@ -243,7 +264,9 @@ def _product(a: float, b: float, product: float, digits: int) -> str:
     """`A × B = C` with all three printed to `digits` digits, and `=` only when the printed A
     times the printed B is exactly the printed C; `≈` when rounding makes them differ."""
     texts = [_num(v, digits) for v in (a, b, product)]
-    if all(math.isfinite(v) for v in (a, b, product)):
+    if math.isinf(product) and math.isfinite(a) and math.isfinite(b):  # it overflowed: not truly inf
+        exact = False
+    elif all(math.isfinite(v) for v in (a, b, product)):
         exact = _EXACT.multiply(decimal.Decimal(texts[0]), decimal.Decimal(texts[1])) == decimal.Decimal(texts[2])
     else:  # inf × 2 = inf; inf × 0 = nan
         exact = _num(float(texts[0]) * float(texts[1]), digits) == texts[2]

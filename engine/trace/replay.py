@@ -1,16 +1,27 @@
 """Replaying a tape for a whole batch with numpy: the plan (which steps run together, as one
 array operation or one matrix product) and `Replay`, one run's values and its backward pass.
-See `engine.tape` for what a tape is.
+See `engine.trace.tape` for what a tape is.
 """
 
 from __future__ import annotations
 
 from operator import attrgetter
 
-from engine import modes
-from engine.op import FoldedOp
-from engine.tape import Tape, require_numpy
-from engine.value import Value
+from engine.core import modes
+from engine.core.table import dot_op
+from engine.core.value import Value
+
+_EXTRA = "fast"
+
+
+def require_numpy():
+    """numpy, or an ImportError naming the extra that installs it."""
+    try:
+        import numpy
+    except ImportError:
+        raise ImportError(f"replaying a tape computes with numpy, which is not installed: "
+                          f"pip install 'gradwalk[{_EXTRA}]' (or pip install numpy)") from None
+    return numpy
 
 _data = attrgetter("data")
 
@@ -75,7 +86,7 @@ def _add_rows(grads, blocks, np, b, index, contribution, repeated):
 class Plan:
     """The tape's steps sorted into groups, and where every node's value lives."""
 
-    def __init__(self, tape: Tape, grouped: bool):
+    def __init__(self, tape, grouped: bool):
         n_in, n_leaves = len(tape.inputs), len(tape.leaves)
         first = n_in + n_leaves
         depth = [0] * first
@@ -117,8 +128,9 @@ class Plan:
 
 def _op_key(op):
     """Ops that are the same computation: equal names can hide different folded constants."""
-    if isinstance(op, FoldedOp):
-        return ("folded", op.base.name, op.constant, op.position)
+    if op.folded_from:
+        base, constant, position = op.folded_from
+        return ("folded", base.name, constant, position)
     return ("op", op.name)
 
 
@@ -145,10 +157,7 @@ class _ElementwiseGroup:
 
     def __init__(self, op, members, operands):
         self.op, self.members, self.operands = op, members, operands
-        if isinstance(op, FoldedOp):
-            base, c = op.base.array_forward, op.constant
-            self.forward = (lambda x: base(x, c)) if op.position == 1 else (lambda x: base(c, x))
-        elif op.arity is None:
+        if op.arity is None:
             n_ary = op.array_forward or op.forward
             self.forward = lambda *xs: n_ary(list(xs))
         else:
@@ -190,7 +199,7 @@ class _MatmulGroup:
     """`dot` nodes sharing their inputs, with a shared leaf for every weight: one layer.
 
     The dot op's definition (`w0*x0 + w1*x1 + ... + b`, slopes d/dw_i = x_i, d/dx_i = w_i,
-    d/db = 1; see `_is_weighted_sum`) summed over the batch is a matrix product: Z = W X + b,
+    d/db = 1) summed over the batch is a matrix product: Z = W X + b,
     dW = G X^T, dX = W^T G, db = G summed over the batch (G: the gradients of Z).
     """
 
@@ -261,30 +270,11 @@ def _pick(x, row, sample):
     return float(x[min(row, x.shape[0] - 1), min(sample, x.shape[1] - 1)])
 
 
-_WEIGHTED_SUM: dict = {}
-
-
-def _is_weighted_sum(op) -> bool:
-    """True when `op`'s own definition computes w0*x0 + w1*x1 + ... (+ b) from the operands
-    w0 ... w(n-1), x0 ... x(n-1) (, b), with the slopes x_i, w_i (and 1): checked on numbers,
-    with and without the bias. That is the dot op."""
-    known = _WEIGHTED_SUM.get(op.name)
-    if known is None or known[0] is not op:
-        try:
-            xs = [2.0, 3.0, 5.0, 7.0, 11.0]
-            known = (op, op.forward(xs) == 42.0 and tuple(op.derivative(xs, 42.0)) == (5.0, 7.0, 2.0, 3.0, 1.0)
-                     and op.forward(xs[:4]) == 31.0 and tuple(op.derivative(xs[:4], 31.0)) == (5.0, 7.0, 2.0, 3.0))
-        except Exception:  # an n-ary op that isn't a weighted sum may refuse these numbers
-            known = (op, False)
-        _WEIGHTED_SUM[op.name] = known
-    return known[1]
-
-
 def _matmul_layout(tape, steps):
     """For dot nodes that share every input and take a shared leaf as every weight: the input
     positions, the weight positions per node, and the bias positions (or None); else None."""
     op = steps[0].op
-    if op.arity is not None or isinstance(op, FoldedOp) or not _is_weighted_sum(op):
+    if op is not dot_op:  # gradwalk's own dot: w0*x0 + ... (+ b), slopes x_i, w_i (and 1)
         return None
     first_leaf, end_leaf = len(tape.inputs), len(tape.inputs) + len(tape.leaves)
 
@@ -321,7 +311,7 @@ class Replay:
             else (batch, outputs).
     """
 
-    def __init__(self, tape: Tape, plan: Plan, batch):
+    def __init__(self, tape, plan: Plan, batch):
         np = self._np = require_numpy()
         X = _as_batch(np, batch, len(tape.inputs))
         self.tape, self.plan, self.size = tape, plan, X.shape[0]
@@ -361,7 +351,6 @@ class Replay:
             grads = self._pass(seed, careful=False)
             if any(g is not None and np.isnan(g).any() for g in grads[:2]):
                 grads = self._pass(seed, careful=True)  # find the NaN's cause, or mask it as nodes do
-        modes.note_grad_write("a tape replay's backward()")
         if grads[1] is not None:
             for leaf, g in zip(self.plan.leaves, grads[1][:, 0].tolist()):
                 leaf.grad += g

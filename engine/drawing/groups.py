@@ -14,7 +14,7 @@ Networks built with `nn` stamp every node with the `name_scope` it was made in, 
 
 from __future__ import annotations
 
-from engine.drawing_style import escape
+from engine.drawing.style import escape
 
 __all__ = ["check_level", "cluster_path", "emit_clusters", "group_key", "keys_with_adoption", "natural_order"]
 

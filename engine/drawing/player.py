@@ -31,9 +31,9 @@ import re
 from importlib import resources
 from pathlib import Path
 
-from engine.drawing import DrawOptions, GraphTooLargeError, build_drawing, check_graphviz, check_root, render
-from engine.drawing_style import PENDING, format_number, grad_color, node_kind
-from engine.graph import node_names, topological_order
+from engine.drawing.build import DrawOptions, GraphTooLargeError, build_drawing, check_graphviz, check_root, render
+from engine.drawing.style import PENDING, format_number, grad_color, node_kind
+from engine.core.graph import node_names, topological_order
 from engine.stepper import describe
 
 __all__ = ["DEFAULT_MAX_CELLS", "Player", "animate_backward", "step_text"]
@@ -145,7 +145,7 @@ def animate_backward(root, path=None, *, interval_ms: int = 900, max_cells: int 
     drawing = build_drawing(root, drawing_options, grad_text=widest)
     svg = render(drawing.digraph, "svg").decode("utf-8")
     svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE: the SVG goes inline
-    title = f"gradwalk: backprop through {drawing.names[id(root)]}"
+    title = f"gradwalk: backprop through {drawing.names[root]}"
     data = {
         "frames": frames,
         "nodes": _node_info(root, order, drawing.names, drawing_options.digits),
@@ -193,7 +193,7 @@ def _record_frames(root, order, options: DrawOptions) -> list[dict]:
             "title": title, "text": text,
         }
 
-    root_name = node_names(order)[id(root)]  # the root's one name, in every frame
+    root_name = node_names(order)[root]  # the root's one name, in every frame
     frames = [
         frame(
             -1,
@@ -243,8 +243,8 @@ def _node_info(root, order, names, digits) -> list[dict]:
     definition and local-derivative formulas are the ones the step texts print."""
     info = []
     for node in order:
-        name = names[id(node)]
-        parents = [_operand(names[id(p)]) for p in node.parents]
+        name = names[node]
+        parents = [_operand(names[p]) for p in node.parents]
         definition, formulas = describe(node, parents, _operand(name)) if node.parents else ("", [])
         locals_ = node.local_grad() if node.parents else ()
         info.append({
@@ -266,8 +266,8 @@ def _node_info(root, order, names, digits) -> list[dict]:
 
 
 def _template(name: str) -> str:
-    """A file of the page template, shipped as package data in engine/templates/."""
-    return resources.files("engine").joinpath("templates", name).read_text(encoding="utf-8")
+    """A file of the page template, shipped as package data in engine/drawing/templates/."""
+    return resources.files("engine.drawing").joinpath("templates", name).read_text(encoding="utf-8")
 
 
 def _json_for_script(data) -> str:

@@ -1,8 +1,8 @@
 """The switches that change how ops record the graph, and the state they switch.
 
 `no_grad()` stops recording (ops compute `data` only), `name_scope()` stamps new nodes with a
-scope, and `detect_anomaly()` (in `engine.anomaly`) makes every op check its result. Each switch
-sits here with the state it changes, so the rest of the engine only ever reads that state.
+scope, and `detect_anomaly()` (in `engine.anomaly`) watches every new node. Each switch sits here
+with the state it changes, so the rest of the engine only ever reads that state.
 
 The switches are process-wide, not per thread: gradwalk's graphs are built by one thread at a time.
 """
@@ -11,24 +11,11 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-# Read on every op creation (engine.value), written only by the switches below.
+# Read on every op creation (engine.core.op), written only by the switches below.
 recording = True  # False inside no_grad(): ops compute data only.
 scope = None  # The dotted path of the open name_scope() blocks, stamped on every new node.
 tracing = False  # True while engine.trace records a function: Values then refuse bool().
-anomaly = False  # True inside engine.detect_anomaly(): backward passes check every product.
-
-# What last wrote gradients (a backward pass, a stepper, zero_grad, an optimizer), and a counter
-# that moves on every such write. A stepper compares them to notice that its graph changed under
-# it, and can then say what changed it.
-grad_writes = 0
-last_grad_writer = "nothing"
-
-
-def note_grad_write(what: str) -> None:
-    """Record that `what` (e.g. "o.backward()") is about to change gradients."""
-    global grad_writes, last_grad_writer
-    grad_writes += 1
-    last_grad_writer = what
+watch = None  # Inside detect_anomaly(): a function called with every new node. None otherwise.
 
 
 def current_scope() -> str | None:
@@ -72,6 +59,30 @@ def enable_grad():
 def is_grad_enabled() -> bool:
     """False inside `no_grad()`."""
     return recording
+
+
+@contextmanager
+def tracing_on():
+    """While `engine.trace` records a function: Values refuse bool() (a branch would not replay)."""
+    global tracing
+    previous = tracing
+    tracing = True
+    try:
+        yield
+    finally:
+        tracing = previous
+
+
+@contextmanager
+def watching(watch_node):
+    """Call `watch_node(node)` on every new node inside the block (`detect_anomaly` uses this)."""
+    global watch
+    previous = watch
+    watch = watch_node
+    try:
+        yield
+    finally:
+        watch = previous
 
 
 class name_scope:

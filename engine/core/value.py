@@ -2,8 +2,8 @@
 
 A node stores its forward result (`data`), the nodes it was computed from (`parents`, in operand
 order) and `local_grad`, a closure returning the local derivatives d(node)/d(parent), one per
-parent. The chain rule itself lives in one place, the backward walk in `engine.graph`; each op
-only knows its own derivative, and every op is defined once, in `engine.ops`. That table gives
+parent. The chain rule itself lives in one place, `engine.core.graph`; each op only knows its own
+derivative, and every op is defined once, in the table of `engine.core.table`, which also gives
 Value its operators (`+ - * / **`) and methods (`x.tanh()`, `x.exp()`, ...).
 
 The closures hold plain floats, never Values -- in particular never the output node -- so a graph
@@ -12,19 +12,35 @@ has no reference cycles and is freed the moment its root goes away.
 
 from __future__ import annotations
 
-from engine import modes
+import numbers
+
+from engine.core import graph, modes
 
 
 def as_float(x, where: str) -> float:
-    """`x` as a float, or a TypeError naming its type. bool is refused: True + x is a bug."""
-    if isinstance(x, (int, float)) and not isinstance(x, bool):
-        x = float(x)
-        if x != x:
-            raise ValueError(f"{where} got NaN: a NaN input would silently poison every gradient")
+    """`x` as a float, or an error naming `where` and the value: the one check of a plain number.
+
+    Any real number is taken (int, float, numpy's scalars, Fraction); bool is refused (True + x
+    is a bug), and so is NaN, which would silently poison every gradient downstream.
+    """
+    if type(x) is float and x == x:  # the common case first; x == x is False only for NaN
         return x
-    if isinstance(x, Value):
-        raise TypeError(f"{where} takes a plain number here, not a Value")
-    raise TypeError(f"{where} takes a Value, int or float, not {type(x).__name__}")
+    if not isinstance(x, numbers.Real) or isinstance(x, bool):
+        if isinstance(x, Value):
+            raise TypeError(f"{where} takes a plain number here, not a Value")
+        raise TypeError(f"{where} takes a Value, int or float, not {type(x).__name__} {_shown(x)}")
+    try:
+        number = float(x)
+    except OverflowError:  # an int past the largest float
+        raise OverflowError(f"{where} got {_shown(x)}, too large for a float") from None
+    if number != number:
+        raise ValueError(f"{where} got NaN: a NaN input would silently poison every gradient")
+    return number
+
+
+def _shown(x) -> str:
+    text = repr(x)
+    return f"({text[:60]}...)" if len(text) > 60 else f"({text})"
 
 
 class Value:
@@ -54,8 +70,10 @@ class Value:
 
     def __init__(self, data, label: str = "", *, param: bool = False):
         if not isinstance(label, str):
-            raise TypeError(f"Value's label must be a str, got {type(label).__name__} {label!r}")
-        _fill(self, as_float(data, "Value()"), (), "", None, label, bool(param))
+            raise TypeError(f"Value's label must be a str, got {type(label).__name__} {_shown(label)}")
+        if not isinstance(param, bool):
+            raise TypeError(f"Value's param must be True or False, got {type(param).__name__} {_shown(param)}")
+        fill(self, as_float(data, "Value()"), (), "", None, label, param)
 
     def __repr__(self) -> str:
         text = f"Value(data={self.data:.4g}, grad={self.grad:.4g}"
@@ -76,52 +94,55 @@ class Value:
                 "(relu, abs, ...) or don't trace this function")
         return True
 
-    # -- the backward pass (engine.graph) ---------------------------------------------------------
+    # -- the backward pass (engine.core.graph) ----------------------------------------------------
 
     def backward(self, *, create_graph: bool = False) -> None:
-        """Fill in `grad` on every node of this graph: see `engine.graph.backward`."""
-        from engine.graph import backward
-
-        backward(self, create_graph=create_graph)
-
-    def backward_steps(self):
-        """Backward one node at a time, yielding a readable step: see `engine.graph.backward_steps`."""
-        from engine.graph import backward_steps
-
-        return backward_steps(self)
+        """Fill in `grad` on every node of this graph: see `engine.backward`."""
+        graph.backward(self, create_graph=create_graph)
 
     def zero_grad(self) -> None:
         """Set `grad` to 0.0 on every node of this graph."""
-        from engine.graph import zero_grad
-
-        zero_grad(self)
+        graph.zero_grad(self)
 
     def detach(self) -> "Value":
         """A new leaf with the same data (and label): gradients stop here."""
         return Value(self.data, self.label)
 
-    # -- pictures (engine.drawing, imported on first use) --------------------------------------------
+    # -- tools built on the core: the stepper and the drawings --------------------------------------
+
+    def backward_steps(self):
+        """Backward one node at a time, yielding a readable step: see `engine.Stepper`."""
+        return tool("stepper")(self)
 
     def draw(self, path=None, **draw_kw):
         """A picture of this node's graph (a graphviz.Digraph), also saved to `path` if given.
 
         Keyword arguments go to `engine.draw_dot` (rankdir, digits, color_by_grad, cluster, ...).
         """
-        from engine.drawing import draw
-
-        return draw(self, path, **draw_kw)
+        return tool("draw")(self, path, **draw_kw)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         """Jupyter shows a Value as its graph (plain text when too large or Graphviz is missing)."""
-        from engine.drawing import mimebundle
+        return tool("mimebundle")(self, include, exclude)
 
-        return mimebundle(self, include, exclude)
+
+tools: dict = {}
+"""The parts of the engine built on top of this core, which Value's methods hand over to:
+"stepper" (engine.stepper), "draw" and "mimebundle" (engine.drawing). Each registers itself when it is
+imported, and `import engine` imports them all, so the core never imports the layers above it."""
+
+
+def tool(name: str):
+    try:
+        return tools[name]
+    except KeyError:
+        raise RuntimeError(f"Value needs engine's {name!r} tool: import engine (not only engine.core) first") from None
 
 
 _new = object.__new__
 
 
-def _fill(node: Value, data: float, parents: tuple, op, local_grad, label: str, param: bool) -> Value:
+def fill(node: Value, data: float, parents: tuple, op, local_grad, label: str = "", param: bool = False) -> Value:
     """Set every field of a node: the one place that lists them."""
     node.data = data
     node.grad = 0.0
@@ -137,9 +158,12 @@ def _fill(node: Value, data: float, parents: tuple, op, local_grad, label: str, 
 
 def make_node(data: float, parents: tuple, op, local_grad) -> Value:
     """An op's output node. `data` is a float already, so __init__'s checks are skipped."""
-    return _fill(_new(Value), data, parents, op, local_grad, "", False)
+    node = fill(_new(Value), data, parents, op, local_grad)
+    if modes.watch is not None:
+        modes.watch(node)
+    return node
 
 
 def as_value(x) -> Value:
-    """`x` if it is a Value, else a new constant leaf; TypeError for anything but int or float."""
+    """`x` if it is a Value, else a new constant leaf; TypeError for anything but a number."""
     return x if isinstance(x, Value) else Value(x)

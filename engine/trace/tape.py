@@ -35,7 +35,7 @@ What a tape records, and what it cannot:
   is frozen at the example's value and replayed for every sample. Write such choices with ops
   (`relu`, `abs`, ...), or don't trace that function.
 
-Replay takes everything from the op definitions in `engine.ops`: the forward function on arrays
+Replay takes everything from the op definitions in `engine.core.table`: the forward function on arrays
 (`array_forward`; `sum` and `dot` use their forward, written with `+` and `*`) and the local
 derivatives, which are written so that they work on arrays as on floats. A domain error in some
 sample (log of a negative number, say) raises the same error the node-by-node path raises, naming
@@ -48,23 +48,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from operator import attrgetter
 
-from engine import modes
-from engine.graph import topological_order
-from engine.op import FoldedOp
-from engine.value import Value, as_float
+from engine.core import modes
+from engine.core.graph import topological_order
+from engine.core.value import Value, as_float
+from engine.trace.replay import Plan, Replay, require_numpy
 
-_EXTRA = "fast"
 _data = attrgetter("data")
-
-
-def require_numpy():
-    """numpy, or an ImportError naming the extra that installs it."""
-    try:
-        import numpy
-    except ImportError:
-        raise ImportError(f"replaying a tape computes with numpy, which is not installed: "
-                          f"pip install 'gradwalk[{_EXTRA}]' (or pip install numpy)") from None
-    return numpy
 
 
 @dataclass(frozen=True)
@@ -99,12 +88,8 @@ def trace(f, *example_inputs) -> "Tape":
     for i, x in enumerate(example_inputs):
         number = x.data if isinstance(x, Value) else as_float(x, f"trace's example input {i}")
         inputs.append(Value(number, f"x{i}"))
-    previous = modes.tracing
-    modes.tracing = True
-    try:
+    with modes.tracing_on():
         result = f(*inputs)
-    finally:
-        modes.tracing = previous
     single = isinstance(result, Value)
     outputs = [result] if single else list(result) if isinstance(result, (list, tuple)) else None
     if not outputs or not all(isinstance(v, Value) for v in outputs):
@@ -162,9 +147,10 @@ class Tape:
         for k, step in enumerate(self.steps):
             args = [names[p] for p in step.parents]
             op = step.op
-            if isinstance(op, FoldedOp):
-                c = f"{op.constant:g}"
-                text = f"{args[0]} {op.base.name} {c}" if op.position == 1 else f"{c} {op.base.name} {args[0]}"
+            if op.folded_from:
+                base, constant, position = op.folded_from
+                c = f"{constant:g}"
+                text = f"{args[0]} {base} {c}" if position == 1 else f"{c} {base} {args[0]}"
             elif op.arity == 2:
                 text = f"{args[0]} {op} {args[1]}"
             else:
@@ -180,9 +166,7 @@ class Tape:
 
     def draw(self, path=None, *, output: int = 0, **options):
         """A picture of the recorded example graph of output `output` (see `engine.draw_dot` for the options)."""
-        from engine.drawing import draw
-
-        return draw(self.example_outputs[output], path, **options)
+        return self.example_outputs[output].draw(path, **options)
 
     def replay(self, batch, *, grouped: bool = True):
         """Run the tape forward for every sample of `batch` (rows of input numbers) at once.
@@ -193,10 +177,7 @@ class Tape:
         """
         plan = self._plans.get(grouped)
         if plan is None:
-            from engine.replay import Plan  # the replay machinery builds on this module
-
             plan = self._plans[grouped] = Plan(self, grouped)
-        from engine.replay import Replay
 
         return Replay(self, plan, batch)
 
@@ -213,7 +194,7 @@ def _nodes_in_order(outputs) -> list:
 
 
 def _check_replayable(op) -> None:
-    base = op.base if isinstance(op, FoldedOp) else op
-    if base.arity is not None and base.array_forward is None:
+    if op.arity is not None and op.array_forward is None:
+        base = op.folded_from[0] if op.folded_from else op
         raise TypeError(f"the op {base.name!r} has no array_forward, so a tape using it can't be replayed: "
                         f"define it with define_op(..., array_forward=<the same function on numpy arrays>)")

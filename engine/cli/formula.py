@@ -22,7 +22,11 @@ import ast
 import math
 import re
 
-__all__ = ["LIMITS", "Formula", "FormulaError", "check_variable_name", "describe_limits", "known_functions", "parse_formula"]
+from engine.core.define import unary_ops
+from engine.core.value import Value
+
+__all__ = ["LIMITS", "Formula", "FormulaError", "check_variable_name", "describe_limits", "evaluate_at", "known_functions",
+           "parse_formula"]
 
 MAX_CHARS = 1000  # characters in the formula
 MAX_BRACKETS = 40  # brackets open at once; checked before parsing, because Python's parser recurses on them
@@ -53,8 +57,6 @@ class FormulaError(ValueError):
 def known_functions() -> dict:
     """Name -> function for every function a formula may call: the engine's one-argument ops,
     read from the op registry, so an op added with `define_op` can be called too."""
-    from engine.registry import unary_ops
-
     return {name: op for name, op in unary_ops().items() if name != "neg"}
 
 
@@ -70,6 +72,29 @@ def check_variable_name(name: str) -> None:
         raise FormulaError(f"{_short(name)!r} is not a valid variable name (letters, digits and _, starting with a letter)")
     if name in known_functions():
         raise FormulaError(f"{name} is a function name and cannot be a variable")
+
+
+def evaluate_at(formula: "Formula", values: dict) -> tuple:
+    """The formula's output node with `values` (name -> number) as labelled leaves: returns
+    (output, leaves by name, the output's name). The output is labelled `f` (or `out`, ... when a
+    variable is called f) unless it is a bare variable. A domain error (log of a negative, 1/0,
+    an overflow) or a formula nested too deeply to evaluate becomes a one-line FormulaError."""
+    leaves = {name: Value(value, name) for name, value in values.items()}
+    try:
+        out = formula.evaluate(leaves)
+    except FormulaError:
+        raise
+    except (ValueError, ArithmeticError) as error:  # ArithmeticError: overflow, division by zero
+        text = str(error)
+        raise FormulaError(_short(text.splitlines()[0], 300) if text.strip() else type(error).__name__) from None
+    except RecursionError:
+        raise FormulaError("the formula is too deeply nested to evaluate") from None
+    if not isinstance(out, Value):
+        raise FormulaError("the formula does not depend on its variables")
+    name = next(n for n in ("f", "out", "f_out", "result_") if n not in values)
+    if not out.label:
+        out.label = name  # steps and drawings name the output too
+    return out, leaves, name
 
 
 class Formula:

@@ -1,28 +1,24 @@
 """The ops as plain functions, so formulas read like math: `tanh(x * w + b)`.
 
-Each function is the op itself (see `engine.ops`): on a Value it builds a graph node, on a plain
-number it is ordinary math (`tanh(0.5)` is a float), so one function serves both.
+Each function is the op itself (see `engine.core.table`): on a Value it builds a graph node, on a
+plain number it is ordinary math (`tanh(0.5)` is a float), so one function serves both.
 `dot` and `sum_values` build one node for a whole weighted sum or sum.
 """
 
 from __future__ import annotations
 
-from engine import ops
-from engine.registry import unary_ops
-from engine.value import Value
+from engine.core import table
+from engine.core.value import Value, as_float
 
-exp, log, sqrt, tanh, sigmoid, relu = ops.exp, ops.log, ops.sqrt, ops.tanh, ops.sigmoid, ops.relu
-sin, cos, softplus, abs = ops.sin, ops.cos, ops.softplus, ops.absolute  # noqa: A001 (abs: inside this module only)
+exp, log, sqrt, tanh, sigmoid, relu = table.exp, table.log, table.sqrt, table.tanh, table.sigmoid, table.relu
+sin, cos, softplus = table.sin, table.cos, table.softplus
 
 
 def _leaf(x, where: str) -> Value:
-    return x if isinstance(x, Value) else Value(x, _constant_label(x, where))
-
-
-def _constant_label(x, where: str) -> str:
-    if isinstance(x, (int, float)) and not isinstance(x, bool):
-        return f"{float(x):g}"
-    raise TypeError(f"{where} takes Values, ints or floats, not {type(x).__name__}")
+    if isinstance(x, Value):
+        return x
+    number = as_float(x, where)
+    return Value(number, f"{number:g}")
 
 
 def dot(weights, inputs, bias=None) -> Value:
@@ -46,10 +42,10 @@ def dot(weights, inputs, bias=None) -> Value:
     if bias is not None:
         operands.append(bias)
     try:  # the usual case, all Values: no per-operand checks on the way
-        return ops.dot_op.apply_n(operands, [v.data for v in operands])
+        return table.dot_op.on_values(operands, [v.data for v in operands])
     except (AttributeError, TypeError):  # plain numbers among them (or something wrong)
         operands = [v if type(v) is Value else _leaf(v, "dot") for v in operands]
-    return ops.dot_op.apply_n(operands)
+    return table.dot_op.on_values(operands)
 
 
 def sum_values(values) -> Value:
@@ -57,9 +53,4 @@ def sum_values(values) -> Value:
 
     Plain numbers among the terms become constant leaves.
     """
-    return ops.sum_op.apply_n([v if type(v) is Value else _leaf(v, "sum_values") for v in values])
-
-
-UNARY = unary_ops()
-"""Name -> function for every one-operand op, read when this module was imported (the CLI's
-parser and the test strategies call `engine.registry.unary_ops()` to see ops defined later too)."""
+    return table.sum_op.on_values([v if type(v) is Value else _leaf(v, "sum_values") for v in values])

@@ -43,13 +43,13 @@ from typing import NamedTuple
 
 import graphviz
 
-from engine.drawing_groups import cluster_path, emit_clusters, group_key, keys_with_adoption, natural_order
-from engine.drawing_options import DEFAULT_MAX_NODES, DrawOptions
-from engine.drawing_style import (
+from engine.drawing.groups import cluster_path, emit_clusters, group_key, keys_with_adoption, natural_order
+from engine.drawing.options import DEFAULT_MAX_NODES, DrawOptions
+from engine.drawing.style import (
     FONT, OP_FILL, PENDING, escape, format_number, grad_color, group_label, node_kind, value_label,
 )
-from engine.graph import node_names, topological_order
-from engine.value import Value
+from engine.core.graph import node_names, topological_order
+from engine.core.value import Value
 
 __all__ = [
     "DEFAULT_MAX_NODES", "INLINE_MAX_BOXES", "DrawOptions", "Drawing", "GraphTooLargeError",
@@ -212,7 +212,7 @@ class Drawing:
 
     digraph: graphviz.Digraph
     order: list  # topological order of every Value in the graph; node id `v{k}` is order[k]
-    names: dict  # id(value) -> display name (the names `backward_steps()` prints)
+    names: dict  # node -> display name (the names `backward_steps()` prints)
     index: dict  # id(value) -> its position k in `order`
 
 
@@ -341,7 +341,7 @@ def _emit_values(root, graph, grouping, options, grad_text, items, edges) -> Non
             text = "grad " + format_number(node.grad, digits) if computed else PENDING
         fill = grad_color(node.grad, max_abs_grad) if (options.color_by_grad and computed) else "#ffffff"
         kind = node_kind(node, node is root)
-        label = value_label(graph.names[id(node)], kind, "data " + format_number(node.data, digits), text, fill)
+        label = value_label(graph.names[node], kind, "data " + format_number(node.data, digits), text, fill)
         path = cluster_path(grouping.cluster_scopes[k], options.cluster) if options.cluster is not None else ()
         items.append((path, f"v{k}", {"label": label, "shape": "plain", "id": f"v{k}"}))
         if not node.parents:
