@@ -64,12 +64,15 @@ def _sign(x):
 def _power_slope(x, n):
     """d/dx x**n = n x**(n-1), right wherever that is a finite float, and +-inf (never NaN) where
     it is infinite. (Computing it as n * out / x underflows for tiny x and overflows for huge x.)"""
-    if isinstance(x, Value) or isinstance(n, Value) or _is_array(x) or _is_array(n):
+    if _is_array(x) or _is_array(n):
         return n * x ** (n - 1.0)
-    if n == 0.0:
+    xd, nd = _number(x), _number(n)
+    if nd == 0.0 and not isinstance(n, Value):  # (a Value exponent's slope still changes with n)
         return 0.0
-    if x == 0.0:  # x**(n-1) at 0: 0 for n > 1, 1 for n = 1, infinite for n < 1
-        return 0.0 if n > 1.0 else (1.0 if n == 1.0 else math.copysign(math.inf, n))
+    if xd == 0.0 and nd <= 1.0:  # x**(n-1) at 0: 1 for n = 1, infinite for n < 1 (a constant either way)
+        return 1.0 if nd == 1.0 else math.copysign(math.inf, nd)
+    if isinstance(x, Value) or isinstance(n, Value):
+        return n * x ** (n - 1.0)
     try:
         return n * x ** (n - 1.0)
     except OverflowError:  # |x**(n-1)| is past the largest float; its sign is x's for odd n-1
@@ -79,20 +82,26 @@ def _power_slope(x, n):
 
 def _log_base(x, y, out):
     """d/dy x**y = x**y ln x; 0 where x = 0 (0**y is 0 for every y > 0, as in PyTorch)."""
-    if isinstance(x, (int, float)):
-        if x == 0.0:
+    if not _is_array(x):
+        xd = _number(x)
+        if xd == 0.0:
             return 0.0
-        if x < 0.0:
+        if xd < 0.0:
             raise ValueError(f"x ** y with a Value exponent needs x > 0 (a positive base: d/dy = x**y * log x), "
-                             f"got x={x!r}")
+                             f"got x={xd!r}")
     return out * log(x)
 
 
 def _sqrt_slope(out):
     """1/(2 sqrt x): infinite at 0, as in PyTorch, never a ZeroDivisionError or NaN."""
-    if isinstance(out, (int, float)) and out == 0.0:
+    if not _is_array(out) and _number(out) == 0.0:
         return math.inf
     return 0.5 / out
+
+
+def _number(x):
+    """The plain number in x: a Value's data, or x itself."""
+    return x.data if isinstance(x, Value) else x
 
 
 # -- forward functions that check their domain (the error names the op and the value) ---------------

@@ -86,6 +86,43 @@ class Value:
     def __pos__(self):
         return self
 
+    # -- Python's protocols: a Value is a node, so these say what to write instead of guessing ------
+
+    def __float__(self) -> float:
+        """`float(v)` is `v.data`, as `float(tensor)` is in PyTorch."""
+        return self.data
+
+    def __format__(self, spec: str) -> str:
+        """`f"{v:.3f}"` formats `v.data`; `f"{v}"` is the repr."""
+        return format(self.data, spec) if spec else repr(self)
+
+    def __eq__(self, other):
+        """Values are nodes: equal only to themselves (graph walks key nodes by identity). Comparing
+        with a number is refused, since `v == 0.7` would silently be False: compare `v.data`."""
+        if isinstance(other, Value):
+            return self is other
+        if isinstance(other, numbers.Number):
+            raise TypeError(f"a Value is a graph node, not a number: compare its data (v.data == {other!r})")
+        return NotImplemented
+
+    __hash__ = object.__hash__  # by identity, as the graph walks need
+
+    def _order(self, other, sign: str):
+        raise TypeError(f"a Value is a graph node and has no order: compare data (v.data {sign} ...); "
+                        "for a smooth max write relu or softplus")
+
+    def __lt__(self, other):
+        self._order(other, "<")
+
+    def __le__(self, other):
+        self._order(other, "<=")
+
+    def __gt__(self, other):
+        self._order(other, ">")
+
+    def __ge__(self, other):
+        self._order(other, ">=")
+
     def __bool__(self):
         if modes.tracing:
             raise TypeError(

@@ -176,7 +176,7 @@ class Stepper:
         self._done.pop()
         for node, earlier in self._undo.pop().items():
             if earlier is None:
-                del self._pass[node]
+                self._pass.pop(node, None)  # (a step with upstream 0 added nothing)
             else:
                 self._pass[node] = earlier
         self._write_pass()
