@@ -34,7 +34,7 @@ from pathlib import Path
 from engine.drawing.build import DrawOptions, GraphTooLargeError, build_drawing, check_graphviz, check_root, render
 from engine.drawing.style import PENDING, format_number, grad_color, node_kind
 from engine.core.graph import node_names, topological_order
-from engine.stepper import describe
+from engine.stepper.text import describe, parenthesised
 
 __all__ = ["DEFAULT_MAX_CELLS", "Player", "animate_backward", "step_text"]
 
@@ -229,27 +229,18 @@ def _record_frames(root, order, options: DrawOptions) -> list[dict]:
 
 # -- what clicking a box shows --------------------------------------------------------------------
 
-_PLAIN_NAME = re.compile(r"[#\w][\w.#\[\]]*")
-
-
-def _operand(name: str) -> str:
-    """A name as an operand in a formula: parenthesised unless it is a plain name such as `x`,
-    `#4` or `layers.0.w[1]`, so that `a+b` times `x` reads `(a+b)*x`."""
-    return name if _PLAIN_NAME.fullmatch(name) else f"({name})"
-
-
 def _node_info(root, order, names, digits) -> list[dict]:
     """Per node, what its detail panel shows (the grad comes from the frame being shown): the
     definition and local-derivative formulas are the ones the step texts print."""
     info = []
     for node in order:
         name = names[node]
-        parents = [_operand(names[p]) for p in node.parents]
-        definition, formulas = describe(node, parents, _operand(name)) if node.parents else ("", [])
+        parents = [parenthesised(names[p]) for p in node.parents]
+        definition, formulas = describe(node, parents, parenthesised(name)) if node.parents else ("", [])
         locals_ = node.local_grad() if node.parents else ()
         info.append({
             "name": name,
-            "operand": _operand(name),
+            "operand": parenthesised(name),
             "kind": node_kind(node, node is root),
             "op": str(node.op),
             "formula": definition,

@@ -184,9 +184,9 @@ class Stepper:
 
     def reset(self) -> "Stepper":
         """Rewind to before the first step. If the graph still holds what this stepper left, its
-        grads go back to what they were before it started; a stale stepper writes nothing (the
-        grads are someone else's now) and starts again from the graph as it is. Returns it."""
-        if not (self._stale or self._changes()):
+        grads go back to what they were before it started; a stale stepper (or one that has not
+        started) writes nothing and starts again from the graph as it is. Returns the stepper."""
+        if self._started and not (self._stale or self._changes()):
             self._write(self._before)
         self._rewind()
         self._data = [node.data for node in self._order]
