@@ -162,7 +162,33 @@ def test_no_file_is_over_400_lines():
     assert long == {}
 
 
+def test_architecture_page_names_every_module():
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    missing = [name for name in modules() if f"`{name.rsplit('.', 1)[-1]}`" not in page and f"`{name}`" not in page]
+    assert missing == []
+
+
+def draw_layers(path: str) -> None:
+    """Write the import graph as a picture, one box per module, one cluster per layer."""
+    import graphviz
+
+    graph, dot = import_graph(), graphviz.Digraph("layers", graph_attr={"rankdir": "BT", "fontsize": "11"},
+                                                  node_attr={"shape": "box", "fontsize": "10"})
+    for k, layer in enumerate(LAYERS):
+        with dot.subgraph(name=f"cluster_{k}", graph_attr={"label": " ".join(layer), "style": "dashed"}) as sub:
+            for name in graph:
+                if layer_of(name) == k:
+                    sub.node(name)
+    for name, targets in graph.items():
+        for target in sorted(targets):
+            if target in graph and not _is_package_of(target, name):
+                dot.edge(name, target)
+    Path(path).write_bytes(dot.pipe(format="svg"))
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--svg"]:
+        draw_layers(sys.argv[2])
     for module, targets in import_graph().items():
         print(f"{module:32s} (layer {layer_of(module):2d}) -> {', '.join(sorted(targets)) or '-'}")
     cycle = find_cycle(import_graph())

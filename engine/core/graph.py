@@ -42,8 +42,7 @@ def topological_order(root) -> list:
     # A node's entry is False while its parents are being ordered and True once it is in `order`.
     done = {}
     # The stack holds plain nodes: a node on top is either new (its parents go on the stack above
-    # it, first operand on top) or, seen the second time, finished. (A (node, iterator) pair per
-    # entry was measured 5x slower on a long chain: see docs/performance.md.)
+    # it, first operand on top) or, seen the second time, finished (docs/performance.md says why).
     stack = [root]
     while stack:
         node = stack[-1]
