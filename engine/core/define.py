@@ -8,6 +8,7 @@ changes: a refused one leaves the engine exactly as it was.
 
 from __future__ import annotations
 
+import inspect
 import keyword
 import numbers
 
@@ -183,6 +184,11 @@ def _check_fields(name, forward, derivative, arity, linear_in, commutative, arra
     for d in parts:
         if not (callable(d) or _is_real(d)):
             raise TypeError(f"{where}: a derivative is a function or a number, got {_shown(d)}")
+    operands = {1: "(x)", 2: "(a, b)", None: "(xs)"}[arity]
+    _check_signature(where, forward, "forward", operands)
+    for d in parts or (derivative,):
+        if callable(d):
+            _check_signature(where, d, "a derivative", {1: "(x, out)", 2: "(a, b, out)", None: "(xs, out)"}[arity])
     positions = range(arity or 0)
     if not isinstance(linear_in, (tuple, list)) or any(type(p) is not int or p not in positions for p in linear_in):
         raise TypeError(f"{where}: linear_in lists operand positions ({list(positions)}), got {_shown(linear_in)}")
@@ -205,6 +211,18 @@ def _check_fields(name, forward, derivative, arity, linear_in, commutative, arra
             raise ValueError(f"{where}: method must be a plain identifier, got {_shown(method)}")
         if hasattr(Value, method) and _installed.get(method) != name:
             raise ValueError(f"{where}: Value already has an attribute {method!r}; pass method= another name")
+
+
+def _check_signature(where, f, role: str, parameters: str) -> None:
+    """Refuse a function that can't be called with the arguments gradwalk will pass it."""
+    try:
+        signature = inspect.signature(f)
+    except (TypeError, ValueError):  # some builtins have no signature to read: the probes try them
+        return
+    try:
+        signature.bind(*range(parameters.count(",") + 1))
+    except TypeError:
+        raise TypeError(f"{where}: {role} is called as f{parameters}, but its signature is {signature}") from None
 
 
 def _probe(name, forward, derivative, arity) -> None:
