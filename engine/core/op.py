@@ -172,7 +172,10 @@ def _fold(op: Op, c: float, position: int) -> Op:
         folded_array = array_forward and functools.partial(array_forward, c)
         derivative = slope if not callable(slope) else (lambda x, out: slope(c, x, out))
     if callable(derivative) and 1 - position in op.linear_in:  # the slope involves only c: compute it once
-        derivative = float(derivative(1.0, 1.0))
+        try:
+            derivative = float(derivative(1.0, 1.0))
+        except (ArithmeticError, ValueError):  # x / 0: the forward function refuses it, in its own words
+            pass
     return Op(name, folded_forward, derivative, array_forward=folded_array, formula=op.formula, doc=op.__doc__,
               folded_from=(op, c, position))
 

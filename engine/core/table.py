@@ -67,12 +67,19 @@ def _power_slope(x, n):
     if _is_array(x) or _is_array(n):
         return n * x ** (n - 1.0)
     xd, nd = _number(x), _number(n)
-    if nd == 0.0 and not isinstance(n, Value):  # (a Value exponent's slope still changes with n)
+    slope = _power_slope_of_floats(xd, nd)
+    if not (isinstance(x, Value) or isinstance(n, Value)):
+        return slope
+    if not math.isfinite(slope) or (xd == 0.0 and nd <= 1.0):
+        return slope  # a singular point: the float form, as a constant
+    return n * x ** (n - 1.0)
+
+
+def _power_slope_of_floats(x: float, n: float) -> float:
+    if n == 0.0:
         return 0.0
-    if xd == 0.0 and nd <= 1.0:  # x**(n-1) at 0: 1 for n = 1, infinite for n < 1 (a constant either way)
-        return 1.0 if nd == 1.0 else math.copysign(math.inf, nd)
-    if isinstance(x, Value) or isinstance(n, Value):
-        return n * x ** (n - 1.0)
+    if x == 0.0:  # x**(n-1) at 0: 0 for n > 1, 1 for n = 1, infinite for n < 1
+        return 0.0 if n > 1.0 else (1.0 if n == 1.0 else math.copysign(math.inf, n))
     try:
         return n * x ** (n - 1.0)
     except OverflowError:  # |x**(n-1)| is past the largest float; its sign is x's for odd n-1
