@@ -40,10 +40,16 @@ def _user_line() -> str:
         frame = frame.f_back
     if frame is None:
         return "(unknown)"
+    return _place(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+
+
+def _place(filename: str, line: int, function: str) -> str:
+    """`file:line in function: source`, or `line N of your input` in a REPL, which has no file."""
     import linecache
 
-    source = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
-    return f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}: {source}"
+    source = linecache.getline(filename, line).strip()
+    where = f"line {line} of your input" if "<" in filename else f"{filename}:{line} in {function}"
+    return f"{where}: {source}" if source else where
 
 
 def _inputs(parents) -> str:
@@ -86,10 +92,7 @@ def _user_line_of(error: BaseException) -> str:
     while tb is not None:
         filename = os.path.abspath(tb.tb_frame.f_code.co_filename)
         if not _in_engine(filename) and "contextlib" not in filename:
-            import linecache
-
-            source = linecache.getline(filename, tb.tb_lineno).strip()
-            found = f"{filename}:{tb.tb_lineno} in {tb.tb_frame.f_code.co_name}: {source}"
+            found = _place(filename, tb.tb_lineno, tb.tb_frame.f_code.co_name)
         tb = tb.tb_next
     return found
 

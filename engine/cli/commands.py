@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -292,9 +293,14 @@ def _number(low: float, high: float | None, zero: bool = False):
 
 
 class _Parser(argparse.ArgumentParser):
+    options_elsewhere: frozenset = frozenset()  # the options of every command, to tell `-o` from `-x*2`
+
     def error(self, message):  # argparse would print usage plus a line and exit; we want one line
         hint = ""
-        if "unrecognized arguments: -" in message and "unrecognized arguments: --" not in message:
+        unknown = re.search(r"unrecognized arguments: (-\S*)", message)
+        if unknown and (unknown.group(1).startswith("--") or unknown.group(1) in self.options_elsewhere):
+            hint = f" (this command has no option {_short(unknown.group(1), 20)})"
+        elif unknown:
             hint = " (a formula starting with '-' reads as an option: write \"(-x)*2\" or \" -x*2\")"
         raise UsageError(f"{_short(message, 200)}{hint} (see {self.prog} --help)")
 
@@ -311,10 +317,13 @@ def _parser(commands) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     subcommands = parser.add_subparsers(dest="command", metavar=names)
+    options = set()
     for command in commands:
         sub = subcommands.add_parser(command.name, help=command.help, description=command.help)
         command.add_arguments(sub)
         sub.set_defaults(run=command.run)
+        options |= {option for action in sub._actions for option in action.option_strings}
+    parser.options_elsewhere = frozenset(options)
     return parser
 
 

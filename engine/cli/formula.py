@@ -19,6 +19,7 @@ grows with them, so no input can run code, hang, or exhaust memory. Every refusa
 from __future__ import annotations
 
 import ast
+import contextlib
 import math
 import re
 
@@ -108,9 +109,10 @@ class Formula:
     def evaluate(self, values: dict):
         """The formula at `values` (name -> Value or float). Numbers written in the formula stay
         plain floats, so `x * 3` is one node with op `*3`, exactly as in Python code. Raises
-        `FormulaError` for an exponent that evaluates beyond MAX_EXPONENT or a power of two
-        plain numbers that has no real value; the engine's own errors pass through."""
-        return _evaluate(self.tree, values)
+        `FormulaError` for an exponent that evaluates beyond MAX_EXPONENT, a power of two plain
+        numbers that has no real value, or an engine error (log of a negative, 1/0, an overflow),
+        whose message then starts with the part of the formula it happened in."""
+        return _evaluate(self.tree, values, self.text.strip())
 
     def __repr__(self) -> str:
         return f"Formula({self.text!r})"
@@ -292,22 +294,40 @@ def _short(text: str, limit: int = 40) -> str:
 # -- evaluating -----------------------------------------------------------------------------------
 
 
-def _evaluate(node: ast.AST, values: dict):
+def _evaluate(node: ast.AST, values: dict, text: str):
     # Only the node types _check admitted can reach here.
     if isinstance(node, ast.Constant):
         return float(node.value)
     if isinstance(node, ast.Name):
         return values[node.id]
     if isinstance(node, ast.UnaryOp):
-        operand = _evaluate(node.operand, values)
+        operand = _evaluate(node.operand, values, text)
         return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.Call):
-        return known_functions()[node.func.id](_evaluate(node.args[0], values))
+        argument = _evaluate(node.args[0], values, text)
+        with _naming(text, node, node):
+            return known_functions()[node.func.id](argument)
     first, links = _chain(node)  # a chain is folded in a loop: its length costs no recursion
-    result = _evaluate(first, values)
+    result = _evaluate(first, values, text)
     for link in links:
-        result = _apply(link.op, result, _evaluate(link.right, values))
+        right = _evaluate(link.right, values, text)
+        with _naming(text, first, link.right):
+            result = _apply(link.op, result, right)
     return result
+
+
+@contextlib.contextmanager
+def _naming(text: str, start: ast.AST, end: ast.AST):
+    """An engine error (log of a negative, 1/0, an overflow) names the part of the formula it
+    happened in, in the formula's own words: `a**b: ...`, not only the op's generic operands."""
+    try:
+        yield
+    except FormulaError:
+        raise
+    except (ValueError, ArithmeticError) as error:
+        message = str(error).splitlines()[0] if str(error).strip() else type(error).__name__
+        part = text[start.col_offset:end.end_col_offset] if start.lineno == end.end_lineno else ""
+        raise FormulaError(f"in {_short(part, 60)}: {_short(message, 240)}" if part else _short(message, 300)) from None
 
 
 def _apply(op: ast.operator, left, right):

@@ -165,7 +165,8 @@ def _pow(x, y):
     if x == 0.0 and y < 0.0:
         raise ZeroDivisionError(f"0 cannot be raised to a negative power ({y!r})")
     if x < 0.0 and not float(y).is_integer():
-        raise ValueError(f"x ** {y!r} is not real for x={x!r} (x must be >= 0 for a fractional power)")
+        raise ValueError(f"a negative base ({x!r}) to a fractional power ({y!r}) is not a real number: "
+                         "** needs a base >= 0 or a whole-number exponent")
     try:
         return x**y
     except OverflowError:
