@@ -183,6 +183,12 @@ class StepperMachine(RuleBasedStateMachine):
             node.grad = value
             self.live = None
 
+    def teardown(self):
+        log = os.environ.get("GRADWALK_STEPPER_LOG")
+        if log and hasattr(self, "order"):  # one line per program: its final grads, bit for bit
+            with open(log, "a") as f:
+                f.write(" ".join(bits(self.grads())) + "\n")
+
     @invariant()
     def the_engine_agrees_with_the_model_on_staleness(self):
         for shadow in getattr(self, "shadows", []):
@@ -190,6 +196,10 @@ class StepperMachine(RuleBasedStateMachine):
 
 
 # GRADWALK_STEPPER_PROGRAMS=2000 runs the count the closing note of issue 18 reports.
+# GRADWALK_STEPPER_LOG=FILE writes each program's final grads, to compare runs in two processes
+# (run with --hypothesis-seed=N and no example database, so both runs draw the same programs).
 StepperMachine.TestCase.settings = settings(max_examples=int(os.environ.get("GRADWALK_STEPPER_PROGRAMS", 150)),
-                                            stateful_step_count=20, deadline=None)
+                                            stateful_step_count=20, deadline=None,
+                                            database=None if os.environ.get("GRADWALK_STEPPER_LOG") else
+                                            settings.default.database)
 test_stepper_bookkeeping = StepperMachine.TestCase
