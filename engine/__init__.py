@@ -25,6 +25,7 @@ from engine.check import (
 from engine.anomaly import AnomalyError, detect_anomaly
 from engine.stepper import BackwardStep, EdgeStep, StaleStepperError, Stepper, StepperError, backward_steps
 from engine.trace import Replay, Tape, trace
+from engine.cli.quiz import Quiz, Verdict
 from engine import drawing as _drawing  # noqa: F401  (gives Value its draw(); pictures load on first use)
 
 __all__ = [
@@ -35,7 +36,7 @@ __all__ = [
     "cos", "exp", "log", "relu", "sigmoid", "sin", "softplus", "sqrt", "tanh",
     "GradcheckError", "GradcheckRow", "compare_gradients", "gradcheck", "gradcheck_table", "grad", "numerical_grad",
     "numerical_grad_wrt", "value_and_grad", "gradgradcheck", "local_derivative_errors",
-    "AnomalyError", "detect_anomaly",
+    "AnomalyError", "detect_anomaly", "Quiz", "Verdict",
     "Replay", "Tape", "trace",
     "DrawOptions", "GraphTooLargeError", "GraphvizNotFoundError", "Player", "animate_backward", "draw", "draw_dot",
     "save_graph",

@@ -147,8 +147,13 @@ class Value:
 
     # -- tools built on the core: the stepper and the drawings --------------------------------------
 
-    def backward_steps(self):
-        """Backward one node at a time, yielding a readable step: see `engine.Stepper`."""
+    def backward_steps(self, *, quiz: bool = False, **quiz_options):
+        """Backward one node at a time, yielding a readable step: see `engine.Stepper`. With
+        `quiz=True`, a `Quiz` that asks you each number first (`ask=`, `tolerance=`)."""
+        if quiz:
+            return tool("quiz")(self, **quiz_options)
+        if quiz_options:
+            raise TypeError(f"{', '.join(quiz_options)}: options of a quiz; pass quiz=True")
         return tool("stepper")(self)
 
     def draw(self, path=None, **draw_kw):
@@ -165,7 +170,7 @@ class Value:
 
 tools: dict = {}
 """The parts of the engine built on top of this core, which Value's methods hand over to:
-"stepper" (engine.stepper), "draw" and "mimebundle" (engine.drawing). Each registers itself when it is
+"stepper" (engine.stepper), "draw" and "mimebundle" (engine.drawing), "quiz" (engine.cli.quiz). Each registers itself when it is
 imported, and `import engine` imports them all, so the core never imports the layers above it."""
 
 

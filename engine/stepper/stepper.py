@@ -153,7 +153,7 @@ class Stepper:
     def peek(self) -> BackwardStep | None:
         """The next step, computed but not applied (None once backward is finished)."""
         self._check()
-        if self.done:
+        if self.done or not self.total:
             return None
         if not self._started:
             return self._compute(0, {self.root: 1.0}, self._start_grads())
