@@ -67,7 +67,11 @@ def detect_anomaly():
         ...
         engine.anomaly.AnomalyError: exp overflows for x=1000.0 (largest finite input is about 709.78)...
     """
+    outer = modes.watch  # another watch already on (count_ops, an outer detect_anomaly): it sees every node too
+
     def watch(node):
+        if outer is not None:
+            outer(node)
         data = node.data
         if math.isinf(data) and all(math.isfinite(p.data) for p in node.parents):
             raise AnomalyError(f"{node.op} made an infinity ({data!r}) from finite inputs ({_inputs(node.parents)}), "
