@@ -100,11 +100,13 @@ def test_count_ops_counts_each_node_made():
 def test_count_ops_nests_and_keeps_detect_anomaly_watching():
     with count_ops() as outer:
         Value(1.0) + 1
-        with detect_anomaly(), count_ops() as inner:
+        with count_ops() as inner:
             Value(2.0) * 3
-            with pytest.raises(AnomalyError, match="made an infinity"):
-                Value(1e200) * 1e200  # counted, then refused by the anomaly watch chained after
-    assert (inner.ops, outer.ops) == (2, 3)
+    with detect_anomaly(), count_ops() as watched:
+        Value(2.0) * 3
+        with pytest.raises(AnomalyError, match="made an infinity"):
+            Value(1e200) * 1e200  # counted, then refused by the anomaly watch chained after
+    assert (inner.ops, outer.ops, watched.ops) == (1, 2, 2)
     assert engine.core.modes.watch is None
 
 
