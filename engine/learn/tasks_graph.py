@@ -165,8 +165,6 @@ def _check_order(learner, root) -> None:
             raise _blame(3, root, child, index,
                          f"your order leaves out {graph.defined(node)} {where}, though {graph[child]} is computed from it",
                          "visit every parent of a node, not only the first, and do it before appending the node")
-    if order[-1] is not root:
-        raise WrongAnswer(f"your order ends with {graph.defined(order[-1])}, not the root {graph[root]} ({where})")
     for node in graph.order:
         for index, parent in enumerate(node.parents):
             if position[parent] > position[node]:
@@ -175,6 +173,8 @@ def _check_order(learner, root) -> None:
                              f"{graph[parent]} (position {position[parent]}) {where}",
                              f"backward walks this order in reverse, so {graph[node]} must pass its gradient to "
                              f"{graph[parent]} before {graph[parent]} passes its own on: append a node only after its parents")
+    if order[-1] is not root:
+        raise WrongAnswer(f"your order ends with {graph.defined(order[-1])}, not the root {graph[root]} ({where})")
 
 
 # -- exercise 4 -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import math
 
 from engine.core.graph import gradients
 from engine.core.value import Value
-from engine.learn.verdict import WrongAnswer, call, close, needs, number, search, show
+from engine.learn.verdict import WrongAnswer, call, close, needs, number, search, show, show_list
 
 NEURON_STUB = '''"""Exercise 5: a Neuron.
 
@@ -169,7 +169,7 @@ def _check_neuron(neuron_class, x) -> None:
     out = call(f"your neuron({x})", neuron, list(x))
     got = number(f"your neuron's output for x = {x}", out)
     want = _neuron_float(w, b, x)
-    setting = f"for x = {[show(v) for v in x]} with w = {w}, b = {b}"
+    setting = f"for x = {show_list(x)} with w = {w}, b = {b}"
     if not close(got, want):
         linear = sum(wi * xi for wi, xi in zip(w, x)) + b
         tip = ("that is w·x + b itself: squash it with tanh" if close(got, linear) else
@@ -296,7 +296,7 @@ def check_losses(names: dict, thorough: bool) -> str:
 
 def _check_loss(name: str, learner, reference, xs, labels) -> None:
     leaves = [Value(x) for x in xs]
-    setting = f"for {'scores' if name == 'hinge_loss' else 'probs'} {[show(x) for x in xs]} and labels {list(labels)}"
+    setting = f"for {'scores' if name == 'hinge_loss' else 'probs'} {show_list(xs)} and labels {list(labels)}"
     out = call(f"your {name}", learner, leaves, list(labels))
     got = number(f"your {name}", out)
     want, slopes, text = reference(xs, labels)

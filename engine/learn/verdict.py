@@ -118,6 +118,10 @@ def show(x: float) -> str:
     return f"{x:.6g}" if abs(x) < 1e-3 and x != 0 else f"{x:.4g}"
 
 
+def show_list(xs) -> str:
+    return "[" + ", ".join(show(x) for x in xs) + "]"
+
+
 def search(strategy, check_one, examples: int) -> None:
     """Run `check_one` on `examples` random cases drawn from `strategy`; a WrongAnswer escapes with
     the simplest failing case Hypothesis can shrink to. Seeded, so a verdict is the same each run."""
