@@ -73,14 +73,15 @@ class Adam:
 _START, _GRADS = [1.0, -0.5, 2.0], [[0.3, -1.2, 0.0], [0.1, 0.4, -2.0], [-0.5, 0.2, 1.0]]
 
 
-def _adam(lr, corrected: bool = True) -> list[list[float]]:
+def _adam(lr, correct_m: bool = True, correct_v: bool = True) -> list[list[float]]:
     """The parameters after each of Adam's steps on _GRADS, in floats."""
     data, m, v, after = list(_START), [0.0] * 3, [0.0] * 3, []
     for t, grads in enumerate(_GRADS, start=1):
         for k, g in enumerate(grads):
             m[k] = 0.9 * m[k] + 0.1 * g
             v[k] = 0.999 * v[k] + 0.001 * g * g
-            m_hat, v_hat = (m[k] / (1 - 0.9 ** t), v[k] / (1 - 0.999 ** t)) if corrected else (m[k], v[k])
+            m_hat = m[k] / (1 - 0.9 ** t) if correct_m else m[k]
+            v_hat = v[k] / (1 - 0.999 ** t) if correct_v else v[k]
             data[k] -= lr * m_hat / (math.sqrt(v_hat) + 1e-8)
         after.append(list(data))
     return after
@@ -107,8 +108,9 @@ def check_optimizers(names: dict, thorough: bool) -> str:
         got = [number("a parameter after your Adam step", p) for p in params]
         for k in range(3):
             if not close(got[k], want[k], rel=1e-7, abs_=1e-9):
-                uncorrected = _adam(0.1, corrected=False)[t - 1][k]
-                tip = ("without the bias correction: divide m and v by 1 - beta**t" if close(got[k], uncorrected)
+                uncorrected = [_adam(0.1, *flags)[t - 1][k] for flags in ((False, True), (True, False), (False, False))]
+                tip = ("that is without the bias correction: divide m by 1 - beta1**t and v by 1 - beta2**t"
+                       if any(close(got[k], u, rel=1e-7, abs_=1e-9) for u in uncorrected)
                        else "keep m, v and t from one step to the next, per parameter")
                 raise WrongAnswer(f"after {t} Adam step(s) with lr = 0.1 from {_START} with grads {_GRADS[:t]}, "
                                   f"parameter {k} is {show(got[k])}; Adam's rule gives {show(want[k])}", tip)
