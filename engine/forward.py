@@ -60,19 +60,28 @@ def forward_sweep(outputs, seeds: dict) -> list[float]:
     """
     tangent = dict(seeds)
     get = tangent.get
-    seen = set()
-    for root in outputs:
-        for node in topological_order(root):
-            if node in seen or not node.parents:
-                continue
-            seen.add(node)
-            total = 0.0
-            for parent, local in zip(node.parents, node.local_grad()):
-                t = get(parent, 0.0)
-                if t != 0.0:
-                    total += local * t
-            tangent[node] = total
+    for node in graph_of(outputs):
+        if not node.parents:
+            continue
+        total = 0.0
+        for parent, local in zip(node.parents, node.local_grad()):
+            t = get(parent, 0.0)
+            if t != 0.0:
+                total += local * t
+        tangent[node] = total
     return [get(o, 0.0) for o in outputs]
+
+
+class _Outputs:
+    """Stands for all the outputs at once: a node whose parents are the outputs."""
+
+    def __init__(self, outputs):
+        self.parents = tuple(outputs)
+
+
+def graph_of(outputs) -> list:
+    """Every node the outputs depend on, each after its parents, walking shared parts once."""
+    return topological_order(_Outputs(outputs))[:-1]
 
 
 class OpCount:
