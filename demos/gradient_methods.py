@@ -7,8 +7,9 @@ differentiation", "Numerical differentiation" and "Backpropagation", on its sing
     loss L = (y - t)^2                     (squared error against the target t)
 
 For each of the four parameters it prints the gradient found by the three methods, how far they
-agree, and what each method cost. Then it repeats the numerical-versus-backprop race on an MLP
-with a few hundred parameters, where the cost difference stops being academic.
+agree, and what each method cost. Then it races finite differences, forward mode and reverse
+mode (backprop) to the full gradient of an MLP's loss with 337 parameters, and once more on a
+function of one input and 337 outputs, where forward mode wins.
 
 Run:
     python demos/gradient_methods.py                # writes out/gradient_methods/
@@ -23,7 +24,8 @@ import os
 import random
 import time
 
-from engine import GraphvizNotFoundError, Value, numerical_grad, numerical_grad_wrt, save_graph, topological_order
+from engine import GraphvizNotFoundError, Value, gradients, numerical_grad, save_graph, topological_order
+from engine.forward import count_ops, forward_sweep, graph_of
 from nn import MLP, mse_loss
 
 # The article gives no numbers for this network, so these are ours, pinned for reproducibility.
@@ -132,50 +134,119 @@ def compare_single_unit(say) -> dict:
     }
 
 
-# -- scaling up: an MLP with hundreds of parameters -----------------------------------------------------
+# -- scaling up: three ways to the full gradient, and when forward mode wins -----------------------
+# Finite differences need two forward passes per parameter. Forward mode (engine.forward) needs one
+# pass per parameter too, each carrying a tangent d(node)/d(that parameter) along with the values.
+# Reverse mode needs one forward and one backward pass for all of them. With n inputs and m outputs
+# the full Jacobian costs forward mode n passes and reverse mode m: a loss (m = 1) is reverse
+# mode's case, a function of one input with many outputs is forward mode's.
 
 
-def compare_mlp(say, points: int, hidden: int, seed: int) -> dict:
+def _edges(outputs) -> int:
+    """The chain-rule steps (multiply-adds) of one sweep over the graph of `outputs`."""
+    return sum(len(node.parents) for node in graph_of(outputs))
+
+
+def _run(method, build, leaves, outputs_of):
+    """Time one method and count its op evaluations; returns a row and its Jacobian."""
+    start = time.perf_counter()
+    with count_ops() as ops:
+        jacobian, passes, sweeps = method(build, leaves, outputs_of)
+    seconds = time.perf_counter() - start
+    steps = sum(_edges(outputs) for outputs in sweeps)  # counted after the clock stopped
+    return {"passes": passes, "ops": ops.ops, "steps": steps, "seconds": seconds}, jacobian
+
+
+def by_finite_differences(build, leaves, outputs_of):
+    """Nudge each input down and up: two passes per input, no chain rule at all."""
+    columns = []
+    for leaf in leaves:
+        x = leaf.data
+        leaf.data = x + 1e-6
+        up = [o.data for o in outputs_of(build())]
+        leaf.data = x - 1e-6
+        down = [o.data for o in outputs_of(build())]
+        leaf.data = x
+        columns.append([(u - d) / 2e-6 for u, d in zip(up, down)])
+    return _transpose(columns), 2 * len(leaves), []
+
+
+def by_forward_mode(build, leaves, outputs_of):
+    """One pass per input, a tangent of 1 on that input: a column of the Jacobian per pass."""
+    columns, sweeps = [], []
+    for leaf in leaves:
+        outputs = outputs_of(build())
+        columns.append(forward_sweep(outputs, {leaf: 1.0}))
+        sweeps.append(outputs)
+    return _transpose(columns), len(leaves), sweeps
+
+
+def by_reverse_mode(build, leaves, outputs_of):
+    """One forward pass, then one backward sweep per output: a row of the Jacobian per sweep."""
+    outputs = outputs_of(build())
+    rows = [gradients(out, leaves) for out in outputs]
+    return rows, 1 + len(outputs), [[out] for out in outputs]
+
+
+def _transpose(columns):
+    return [list(row) for row in zip(*columns)]
+
+
+def race(build, leaves, outputs_of) -> dict:
+    """All three methods on one function: their costs, and how far their Jacobians disagree."""
+    rows, jacobians = {}, {}
+    for name, method in (("finite differences", by_finite_differences), ("forward mode", by_forward_mode),
+                         ("reverse mode", by_reverse_mode)):
+        rows[name], jacobians[name] = _run(method, build, leaves, outputs_of)
+    exact = jacobians["reverse mode"]
+    for name, jacobian in jacobians.items():
+        rows[name]["max_diff"] = max(abs(a - b) for ra, rb in zip(jacobian, exact) for a, b in zip(ra, rb))
+    return rows
+
+
+def one_input_many_outputs(n_outputs: int, depth: int = 40):
+    """t -> [tanh(a_k h + b_k) for k], with h a shared chain of `depth` ops on t: the outputs share
+    their graph, so one forward pass serves them all, and each backward sweep walks it again."""
+    t = Value(0.3, "t")
+    a = [0.5 + 0.01 * k for k in range(n_outputs)]
+
+    def build():
+        h = t
+        for k in range(depth):
+            h = (h * 0.9 + 0.1).tanh()
+        return [(h * ak + 0.1).tanh() for ak in a]
+
+    return build, [t]
+
+
+def print_table(say, title: str, rows: dict) -> None:
+    say(title)
+    say(f"  {'method':<20}{'passes':>8}{'op evaluations':>16}{'chain-rule steps':>18}{'time ms':>10}{'max |diff|':>12}")
+    for name, r in rows.items():
+        say(f"  {name:<20}{r['passes']:>8}{r['ops']:>16,}{r['steps']:>18,}{r['seconds'] * 1000:>10.1f}{r['max_diff']:>12.1e}")
+
+
+def compare_methods(say, points: int, hidden: int, seed: int) -> dict:
     rng = random.Random(seed)
     X = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(points)]
     T = [rng.uniform(0, 1) for _ in range(points)]
     model = MLP(2, [hidden, hidden, 1], activation="sigmoid", output_activation="sigmoid", seed=seed)
     params = model.parameters()
-    say(f"== Scaling up: MLP(2, [{hidden}, {hidden}, 1]) with {len(params)} parameters, {points} points ==")
-
-    def loss_now():
-        return mse_loss([model(x) for x in X], T)
-
-    # Numerical: nudge every parameter down and up in turn; two full forward passes each.
-    start = time.perf_counter()
-    numeric = numerical_grad_wrt(loss_now, params, eps=1e-6)
-    numerical_time = time.perf_counter() - start
-
-    # Backprop: one forward pass that records the graph, one backward pass. Repeat a few times and
-    # keep the fastest run, so the timing isn't dominated by a one-off hiccup.
-    backprop_time = math.inf
-    for _ in range(5):
-        model.zero_grad()
-        start = time.perf_counter()
-        loss = loss_now()
-        loss.backward()
-        backprop_time = min(backprop_time, time.perf_counter() - start)
-    grads = [p.grad for p in params]
-
-    max_diff = max(abs(a - b) for a, b in zip(numeric, grads))
-    ratio = numerical_time / backprop_time
-    say(f"{'numerical':<10}: {f'{2 * len(params)} forward passes':<24}{numerical_time * 1000:10.1f} ms")
-    say(f"{'backprop':<10}: {'1 forward + 1 backward':<24}{backprop_time * 1000:10.1f} ms")
-    say(f"numerical / backprop time: {ratio:.0f}x   (largest gradient disagreement {max_diff:.2e})")
-    say("The ratio grows with the parameter count: every extra parameter costs finite differences")
-    say("two more forward passes, and costs backprop one more multiply-add in its single sweep.\n")
+    say(f"== The full gradient three ways: MLP(2, [{hidden}, {hidden}, 1]), {len(params)} parameters, "
+        f"{points} points ==")
+    loss = race(lambda: mse_loss([model(x) for x in X], T), params, lambda out: [out])
+    print_table(say, f"row 1: the loss, {len(params)} inputs -> 1 output (reverse mode's case)", loss)
+    build, leaves = one_input_many_outputs(len(params))
+    wide = race(build, leaves, lambda outs: outs)
+    print_table(say, f"row 2: t -> {len(params)} outputs, 1 input -> many (forward mode's case)", wide)
+    say("Finite differences pay two passes per input and forward mode one; reverse mode pays one sweep per")
+    say("output. A loss has one output and many inputs, which is why training uses backprop.\n")
     return {
         "n_params": len(params),
-        "max_diff": max_diff,
-        "numerical_forward_passes": 2 * len(params),
-        "numerical_seconds": numerical_time,
-        "backprop_seconds": backprop_time,
-        "time_ratio": ratio,
+        "max_diff": max(r["max_diff"] for r in loss.values()),
+        "numerical_forward_passes": loss["finite differences"]["passes"],
+        "loss": loss,
+        "one_input": wide,
     }
 
 
@@ -200,7 +271,7 @@ def main(argv=None) -> dict:
         say(f"wrote {path}  (the computational graph after backward, gradients on every node)\n")
     except GraphvizNotFoundError as error:
         say(f"skipped the graph picture: {error}\n")
-    mlp = compare_mlp(say, args.points, args.hidden, args.seed)
+    mlp = compare_methods(say, args.points, args.hidden, args.seed)
     single.pop("graph")
     return {"out": args.out, "single": single, "mlp": mlp, "files": files}
 
