@@ -23,6 +23,7 @@ from engine.check import (
     numerical_grad_wrt, value_and_grad, gradgradcheck, local_derivative_errors,
 )
 from engine.anomaly import AnomalyError, detect_anomaly
+from engine.forward import count_ops, forward_sweep, jvp
 from engine.stepper import BackwardStep, EdgeStep, StaleStepperError, Stepper, StepperError, backward_steps
 from engine.trace import Replay, Tape, trace
 from engine.cli.quiz import Quiz, Verdict
@@ -36,7 +37,7 @@ __all__ = [
     "cos", "exp", "log", "relu", "sigmoid", "sin", "softplus", "sqrt", "tanh",
     "GradcheckError", "GradcheckRow", "compare_gradients", "gradcheck", "gradcheck_table", "grad", "numerical_grad",
     "numerical_grad_wrt", "value_and_grad", "gradgradcheck", "local_derivative_errors",
-    "AnomalyError", "detect_anomaly", "Quiz", "Verdict",
+    "AnomalyError", "detect_anomaly", "Quiz", "Verdict", "count_ops", "forward_sweep", "jvp",
     "Replay", "Tape", "trace",
     "DrawOptions", "GraphTooLargeError", "GraphvizNotFoundError", "Player", "animate_backward", "draw", "draw_dot",
     "save_graph",
@@ -51,6 +52,10 @@ _PICTURES.update(Player="engine.drawing.player", animate_backward="engine.drawin
 def __getattr__(name):
     """The pictures, loaded on first use; and `engine.<name>` for every op by name (`engine.abs`,
     or one you defined with `define_op`), looked up in the registry, never written here."""
+    if name == "learn":  # the exercises (`gradwalk learn`), loaded on first use
+        import importlib
+
+        return importlib.import_module("engine.learn")
     if name in _PICTURES:
         import importlib
 
@@ -63,4 +68,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_PICTURES) | {name for name in _registry if name.isidentifier()})
+    return sorted(set(globals()) | set(_PICTURES) | {"learn"} | {name for name in _registry if name.isidentifier()})
