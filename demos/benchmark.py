@@ -60,6 +60,8 @@ Run:
                                                # of the last commit), in a process of its own;
                                                # give it more than once to compare several
     python demos/benchmark.py --in-process     # every peer in this one process
+    python demos/benchmark.py --rounds 3       # each process three times, taking turns with the
+                                               # baselines; the median of the rounds is reported
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ if HERE not in sys.path:  # the `benchmarks` package next to this script, also w
     sys.path.insert(1, HERE)
 
 from benchmarks.common import sizes  # noqa: E402
-from benchmarks.report import compare, parameters_hex, render  # noqa: E402
+from benchmarks.report import compare, merge_rounds, parameters_hex, render  # noqa: E402
 from benchmarks.run import PEERS, profile_default_step, run_process  # noqa: E402
 
 PROCESSES = {  # which peers each child process runs, and which workloads
@@ -132,6 +134,8 @@ def parse(argv):
     parser.add_argument("--baseline", metavar="DIR", action="append", default=[],
                         help="also run B for the gradwalk found in DIR (repeatable)")
     parser.add_argument("--in-process", action="store_true", help="run every peer in this process")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run each process this many times, taking turns; report the median round")
     parser.add_argument("--json", metavar="OUT", help="write the run as JSON to OUT")
     parser.add_argument("--compare", metavar="JSON", nargs="+",
                         help="OLD.json [NEW.json]: two runs side by side (with one file, against a new run)")
@@ -191,14 +195,22 @@ def main(argv=None) -> dict:
     if args.in_process:
         results = {"in-process": run_process(args, args.peers, args.workloads.upper(), say)}
     else:
-        results = {}
+        plan = []  # (key, command, title, the checkout measured)
         for kind in ("clean", "numpy", "torch"):
             peers, kinds = PROCESSES[kind]
             if any(p in args.peers for p in peers if p != "micrograd") and set(kinds) & set(args.workloads.upper()):
-                results[kind] = run_child(child_command(args, kind), say, PROCESS_TITLES[kind])
+                plan.append((kind, child_command(args, kind), PROCESS_TITLES[kind], None))
         for directory in args.baseline:
-            results[f"baseline: {directory}"] = run_child(child_command(args, "baseline"), say,
-                                                          f"{PROCESS_TITLES['baseline']}: {directory}", root=directory)
+            plan.append((f"baseline: {directory}", child_command(args, "baseline"),
+                         f"{PROCESS_TITLES['baseline']}: {directory}", directory))
+        # With --rounds, the processes take turns (in alternating order), so that a noisy
+        # neighbour on a shared machine weighs on this checkout and a baseline alike.
+        rounds = {key: [] for key, *_ in plan}
+        for r in range(args.rounds):
+            for key, command, title, root in plan if r % 2 == 0 else plan[::-1]:
+                rounds[key].append(run_child(command, say, title + (f" (round {r + 1})" if args.rounds > 1 else ""),
+                                             root=root))
+        results = {key: merge_rounds(found) for key, found in rounds.items()}
     say()
     for kind, result in results.items():
         title = PROCESS_TITLES.get(kind) or (f"gradwalk from {kind[len('baseline: '):]}" if kind.startswith("baseline")

@@ -54,6 +54,23 @@ def compare(old: dict, new: dict, old_name: str = "old", new_name: str = "new") 
     return "\n".join(lines)
 
 
+def merge_rounds(found: list) -> dict:
+    """One process's result from several rounds of it: each row's times and ratios are the median
+    over the rounds (the rest is the first round's)."""
+    import statistics
+
+    merged = dict(found[0], rounds=len(found))
+    merged["rows"] = []
+    for k, row in enumerate(found[0]["rows"]):
+        row = dict(row, runs=sum(f["rows"][k]["runs"] for f in found))
+        for field in ("median_s", "vs_micrograd", "consecutive_s", "vs_micrograd_consecutive"):
+            values = [f["rows"][k].get(field) for f in found]
+            if all(v is not None for v in values):
+                row[field] = statistics.median(values)
+        merged["rows"].append(row)
+    return merged
+
+
 def parameters_hex(steps: int) -> dict:
     """Each gradwalk model kind's parameters after `steps` of B's training step, as float.hex()
     strings: equal strings mean bit-identical training."""
