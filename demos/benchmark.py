@@ -60,6 +60,7 @@ Run:
                                                # of the last commit), in a process of its own;
                                                # give it more than once to compare several
     python demos/benchmark.py --in-process     # every peer in this one process
+    python demos/benchmark.py --cpu-time       # CPU time instead of the wall clock (busy machine)
     python demos/benchmark.py --rounds 3       # each process three times, taking turns with the
                                                # baselines; the median of the rounds is reported
 """
@@ -71,6 +72,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The gradwalk to measure: this checkout, unless the parent process names another (--baseline).
@@ -78,7 +80,7 @@ sys.path.insert(0, os.environ.get("GRADWALK_BENCH_ROOT") or os.path.dirname(HERE
 if HERE not in sys.path:  # the `benchmarks` package next to this script, also when loaded by path
     sys.path.insert(1, HERE)
 
-from benchmarks.common import sizes  # noqa: E402
+from benchmarks.common import clock, sizes  # noqa: E402
 from benchmarks.report import compare, merge_rounds, parameters_hex, render  # noqa: E402
 from benchmarks.run import PEERS, profile_default_step, run_process  # noqa: E402
 
@@ -102,7 +104,7 @@ def child_command(args, kind):
                "--chain", ",".join(map(str, args.chain)), "--big-chain", str(args.big_chain),
                "--samples", str(args.samples), "--terms", str(args.terms), "--peers", ",".join(args.peers),
                "--workloads", args.workloads]
-    return command + (["--quick"] if args.quick else [])
+    return command + (["--quick"] if args.quick else []) + (["--cpu-time"] if args.cpu_time else [])
 
 
 def run_child(command, say, title, root=None) -> dict:
@@ -136,6 +138,8 @@ def parse(argv):
     parser.add_argument("--in-process", action="store_true", help="run every peer in this process")
     parser.add_argument("--rounds", type=int, default=1,
                         help="run each process this many times, taking turns; report the median round")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time with the process's CPU time, not the wall clock (on a busy shared machine)")
     parser.add_argument("--json", metavar="OUT", help="write the run as JSON to OUT")
     parser.add_argument("--compare", metavar="JSON", nargs="+",
                         help="OLD.json [NEW.json]: two runs side by side (with one file, against a new run)")
@@ -171,6 +175,7 @@ def check_parameters(args, say) -> dict:
 
 def main(argv=None) -> dict:
     args = parse(argv)
+    clock["now"] = time.process_time if args.cpu_time else time.perf_counter
     say = (lambda *a, **k: None) if args.quiet else print
     if args.params_hex is not None:
         if args.child:
