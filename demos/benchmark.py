@@ -61,6 +61,7 @@ Run:
                                                # give it more than once to compare several
     python demos/benchmark.py --in-process     # every peer in this one process
     python demos/benchmark.py --cpu-time       # CPU time instead of the wall clock (busy machine)
+    python demos/benchmark.py --sweep 1000,10000,100000,1000000  # replay vs PyTorch by batch size
     python demos/benchmark.py --rounds 3       # each process three times, taking turns with the
                                                # baselines; the median of the rounds is reported
 """
@@ -107,10 +108,14 @@ def child_command(args, kind):
     return command + (["--quick"] if args.quick else []) + (["--cpu-time"] if args.cpu_time else [])
 
 
-def run_child(command, say, title, root=None) -> dict:
+# numpy's BLAS on one thread, as PyTorch is (--sweep compares them single-threaded).
+ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
+def run_child(command, say, title, root=None, env=None) -> dict:
     """Run this script as a child process measuring the gradwalk in `root` (this checkout by
     default), passing its progress through; returns the JSON it prints."""
-    env = dict(os.environ, GRADWALK_BENCH_ROOT=os.path.abspath(root or os.path.dirname(HERE)))
+    env = dict(os.environ, **(env or {}), GRADWALK_BENCH_ROOT=os.path.abspath(root or os.path.dirname(HERE)))
     say(f"\n[{title}]", flush=True)
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -145,6 +150,8 @@ def parse(argv):
                         help="OLD.json [NEW.json]: two runs side by side (with one file, against a new run)")
     parser.add_argument("--params-hex", metavar="STEPS", type=int,
                         help="print each model kind's parameters after STEPS training steps, as hex")
+    parser.add_argument("--sweep", metavar="SIZES", type=sizes,
+                        help="replay (loss on the tape) against PyTorch at these batch sizes, e.g. 1000,10000")
     parser.add_argument("--child", choices=list(PROCESSES), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
@@ -183,6 +190,16 @@ def main(argv=None) -> dict:
             print(json.dumps(found))
             return found
         return check_parameters(args, say)
+    if args.sweep:
+        if not args.child:  # in a process of its own, where numpy's BLAS runs on one thread
+            command = [sys.executable, os.path.abspath(__file__), "--child", "torch", "--reps", str(args.reps),
+                       "--sweep", ",".join(map(str, args.sweep))] + (["--cpu-time"] if args.cpu_time else [])
+            return run_child(command, say, "replay against PyTorch by batch size", env=ONE_THREAD)
+        from benchmarks.sweep import sweep  # imports numpy and torch: only for this option
+
+        result = sweep(args.sweep, args.reps, lambda *a, **k: print(*a, file=sys.stderr, **k))
+        print(json.dumps(result))
+        return result
     if args.child:  # a child process: results as JSON on stdout, progress on stderr
         peers, kinds = PROCESSES[args.child]
         kinds = "".join(k for k in kinds if k in args.workloads.upper())

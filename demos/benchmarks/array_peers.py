@@ -174,6 +174,7 @@ class TorchScalars:
                     p -= LEARNING_RATE * p.grad
             return total.item(), ((labels > 0) == (scores > 0)).double().mean().item()
 
+        step.params = params  # for comparing the trained parameters with gradwalk's (--sweep)
         return step
 
 
