@@ -10,11 +10,10 @@ import platform
 import random
 import statistics
 import sys
-import time
 
 import engine
 from benchmarks.array_peers import GradwalkReplay, TorchScalars
-from benchmarks.common import (CONSECUTIVE_RUN, SEED, SHORT_STEP, collector_paused, duration, graph_memory,
+from benchmarks.common import (CONSECUTIVE_RUN, SEED, SHORT_STEP, clock, collector_paused, duration, graph_memory,
                                initial_weights, loss_graph, moons, timed, timed_steps, training_step)
 from benchmarks.scalar_peers import Gradwalk, Micrograd, PlainFloats
 from engine import topological_order
@@ -181,6 +180,7 @@ def profile_default_step(args, say) -> dict:
     params = model.parameters()
     reps = max(3, 10 * args.reps)
     phases = {name: [] for name in ("forward", "ordering", "backward walk", "update", "free")}
+    now = clock["now"]
     whole = []
     for _ in range(reps):
         whole.append(timed(lambda: training_step(peer, model, X, y)))
@@ -189,20 +189,20 @@ def profile_default_step(args, say) -> dict:
             # The ordering alone, on a graph of its own: backward() below then orders a fresh graph
             # too, as it does in a real step (a second ordering of one graph runs faster).
             first, _, _ = loss_graph(peer, model, X, y)
-            t0 = time.perf_counter()
+            t0 = now()
             topological_order(first)  # what backward() computes first
-            ordering = time.perf_counter() - t0
+            ordering = now() - t0
             del first
-            t0 = time.perf_counter()
+            t0 = now()
             total, _, _ = loss_graph(peer, model, X, y)
-            t1 = time.perf_counter()
+            t1 = now()
             total.backward()
-            t3 = time.perf_counter()
+            t3 = now()
             peer.zero_grad(params)
             peer.sgd(params, 0.0)  # the same work as SGD, leaving the weights as they are
-            t4 = time.perf_counter()
+            t4 = now()
             del total
-            t5 = time.perf_counter()
+            t5 = now()
         phases["forward"].append(t1 - t0)
         phases["ordering"].append(ordering)
         phases["backward walk"].append(max(0.0, (t3 - t1) - ordering))  # backward() = ordering + walk

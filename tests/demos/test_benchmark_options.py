@@ -32,11 +32,12 @@ def test_rows_give_node_counts_and_both_ratios_and_the_run_round_trips_through_j
                        "--cpu-time", "--json", str(out)])
     clean = run["processes"]["clean"]
     assert clean["rounds"] == 2
-    rows = {(r["workload"].split()[0], r["peer"]): r for r in clean["rows"]}
-    fused, elementary = rows[("B", "gradwalk fused MLP")], rows[("B", "gradwalk elementary")]
+    rows = {(r["workload"], r["peer"]): r for r in clean["rows"]}
+    fused, elementary = rows[("B train step", "gradwalk fused MLP")], rows[("B train step", "gradwalk elementary")]
     # --quick trains on 8 points: the fused graph has far fewer nodes than the elementary one.
     assert 0 < fused["nodes"] < elementary["nodes"]
-    assert rows[("A", "gradwalk")]["nodes"] == 3 * 50 + 1  # *1.0001, +0.0001 and tanh per link, one leaf
+    assert rows[("A chain N=50", "gradwalk")]["nodes"] == 3 * 50 + 1  # *1.0001, +0.0001 and tanh per link, one leaf
+    assert rows[("A chain N=1,000", "gradwalk")]["nodes"] == 3 * 1000 + 1
     for r in clean["rows"]:
         if r["workload"].startswith("B"):
             assert r["consecutive_s"] > 0
