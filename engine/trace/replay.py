@@ -61,10 +61,16 @@ class _Rows:
 
 def _add_rows(grads, blocks, np, b, index, contribution, repeated):
     g = grads[b]
-    if g is None:
-        g = grads[b] = np.zeros(blocks[b].shape)
-    if g.shape[1] == 1 and contribution.shape[1] != 1:  # a node shared by every sample: sum the batch
+    shape = blocks[b].shape
+    if shape[1] == 1 and contribution.shape[1] != 1:  # a node shared by every sample: sum the batch
         contribution = contribution.sum(axis=1, keepdims=True)
+    if g is None:
+        if (isinstance(index, slice) and index == slice(None) and contribution.shape == shape
+                and contribution.flags.owndata and contribution.flags.writeable
+                and not any(contribution is other for other in grads)):
+            grads[b] = contribution  # the block's first gradients, a fresh array: keep it, add later ones in place
+            return
+        g = grads[b] = np.zeros(shape)
     if repeated:
         np.add.at(g, index, contribution)
     else:
@@ -215,7 +221,11 @@ class _MatmulGroup:
         X = self.inputs.take(blocks, np, width) if self.inputs is not None else np.zeros((0, width))
         out = W @ X
         if self.bias is not None:
-            out = out + self.bias.take(blocks, np, width)
+            bias = self.bias.take(blocks, np, width)
+            if bias.shape[1] <= out.shape[1]:
+                out += bias  # in place: `out` is the product's own fresh array
+            else:  # shared inputs (one column) and a bias per sample
+                out = out + bias
         return out, (W, X)
 
     def backward(self, upstream, saved, out, grads, blocks, np, careful):
