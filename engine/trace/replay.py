@@ -7,21 +7,9 @@ from __future__ import annotations
 
 from operator import attrgetter
 
-from engine.core import modes
 from engine.core.table import dot_op
-from engine.core.value import Value
-
-_EXTRA = "fast"
-
-
-def require_numpy():
-    """numpy, or an ImportError naming the extra that installs it."""
-    try:
-        import numpy
-    except ImportError:
-        raise ImportError(f"replaying a tape computes with numpy, which is not installed: "
-                          f"pip install 'gradwalk[{_EXTRA}]' (or pip install numpy)") from None
-    return numpy
+from engine.trace.checks import (as_batch, careful_contribution, explain_forward, refuse_nan_gradient,
+                                 require_numpy)
 
 _data = attrgetter("data")
 
@@ -73,10 +61,16 @@ class _Rows:
 
 def _add_rows(grads, blocks, np, b, index, contribution, repeated):
     g = grads[b]
-    if g is None:
-        g = grads[b] = np.zeros(blocks[b].shape)
-    if g.shape[1] == 1 and contribution.shape[1] != 1:  # a node shared by every sample: sum the batch
+    shape = blocks[b].shape
+    if shape[1] == 1 and contribution.shape[1] != 1:  # a node shared by every sample: sum the batch
         contribution = contribution.sum(axis=1, keepdims=True)
+    if g is None:
+        if (isinstance(index, slice) and index == slice(None) and contribution.shape == shape
+                and contribution.flags.owndata and contribution.flags.writeable
+                and not any(contribution is other for other in grads)):
+            grads[b] = contribution  # the block's first gradients, a fresh array: keep it, add later ones in place
+            return
+        g = grads[b] = np.zeros(shape)
     if repeated:
         np.add.at(g, index, contribution)
     else:
@@ -189,7 +183,7 @@ class _ElementwiseGroup:
                 continue
             contribution = slope * upstream
             if careful:
-                contribution = _careful(np, self, contribution, upstream, slope)
+                contribution = careful_contribution(np, self, contribution, upstream, slope)
             elif not hasattr(contribution, "shape") or contribution.shape != upstream.shape:
                 contribution = np.broadcast_to(contribution, upstream.shape)
             rows.add(grads, blocks, np, contribution)
@@ -227,13 +221,17 @@ class _MatmulGroup:
         X = self.inputs.take(blocks, np, width) if self.inputs is not None else np.zeros((0, width))
         out = W @ X
         if self.bias is not None:
-            out = out + self.bias.take(blocks, np, width)
+            bias = self.bias.take(blocks, np, width)
+            if bias.shape[1] <= out.shape[1]:
+                out += bias  # in place: `out` is the product's own fresh array
+            else:  # shared inputs (one column) and a bias per sample
+                out = out + bias
         return out, (W, X)
 
     def backward(self, upstream, saved, out, grads, blocks, np, careful):
         W, X = saved
         if careful:
-            upstream = _careful(np, self, upstream, upstream, 1.0)
+            upstream = careful_contribution(np, self, upstream, upstream, 1.0)
         if self.inputs is not None:
             summed = upstream if X.shape[1] == upstream.shape[1] else upstream.sum(axis=1, keepdims=True)
             dW = summed @ X.T  # d/dw_i = x_i, summed over the batch
@@ -249,25 +247,6 @@ class _MatmulGroup:
             self.inputs.add(grads, blocks, np, W.T @ upstream)  # d/dx_i = w_i
         if self.bias is not None:
             self.bias.add(grads, blocks, np, upstream)  # d/db = 1
-
-
-def _careful(np, group, contribution, upstream, slope):
-    """The node-by-node rule for a NaN: an upstream gradient of exactly 0 passes nothing on (so an
-    infinite slope behind a dead relu gives 0, not NaN); any other NaN is an error naming the op."""
-    contribution = np.where(upstream == 0.0, 0.0, np.broadcast_to(contribution, upstream.shape))
-    bad = np.argwhere(np.isnan(contribution))
-    if len(bad):
-        row, sample = bad[0]
-        raise FloatingPointError(
-            f"backward through {group.op.name!r} gave a NaN gradient for sample {int(sample)} "
-            f"(local derivative {_pick(slope, row, sample)!r} times upstream gradient {float(upstream[row, sample])!r})")
-    return contribution
-
-
-def _pick(x, row, sample):
-    if not hasattr(x, "shape"):
-        return x
-    return float(x[min(row, x.shape[0] - 1), min(sample, x.shape[1] - 1)])
 
 
 def _matmul_layout(tape, steps):
@@ -313,7 +292,7 @@ class Replay:
 
     def __init__(self, tape, plan: Plan, batch):
         np = self._np = require_numpy()
-        X = _as_batch(np, batch, len(tape.inputs))
+        X = as_batch(np, batch, len(tape.inputs))
         self.tape, self.plan, self.size = tape, plan, X.shape[0]
         leaves = np.fromiter(map(_data, plan.leaves), float, len(plan.leaves)).reshape(-1, 1)
         blocks = [np.ascontiguousarray(X.T), leaves]
@@ -323,7 +302,7 @@ class Replay:
                 try:
                     out, keep = group.run(blocks, np, self.size)
                 except FloatingPointError:
-                    _explain(tape, plan, group, blocks, np, self.size)
+                    explain_forward(tape, plan, group, blocks, np, self.size)
                     with np.errstate(all="ignore"):  # every non-finite value is one floats give too
                         out, keep = group.run(blocks, np, self.size)
                 blocks.append(out)
@@ -378,41 +357,6 @@ class Replay:
             upstream = grads[group.block]
             if upstream is not None:
                 group.backward(upstream, saved, blocks[group.block], grads, blocks, np, careful)
+                if careful:
+                    refuse_nan_gradient(self.tape, self.plan, group, grads, np, self.size)
         return grads
-
-
-def _as_batch(np, batch, n_inputs):
-    X = np.array(batch, dtype=float)
-    if X.ndim == 1 and n_inputs == 1:
-        X = X.reshape(-1, 1)
-    if X.ndim != 2 or X.shape[1] != n_inputs or X.shape[0] == 0:
-        raise ValueError(f"a batch for this tape is a non-empty list of samples, each {n_inputs} numbers; "
-                         f"got an array of shape {X.shape}")
-    finite = np.isfinite(X)
-    if not finite.all():
-        i = int(np.argwhere(~finite)[0][0])
-        raise ValueError(f"sample {i} of the batch has a non-finite input: {X[i].tolist()}")
-    return X
-
-
-def _explain(tape, plan, group, blocks, np, width):
-    """A group's arrays hit a floating-point error: run the op on the numbers of each failing node
-    and sample, so that the error is the one node-by-node evaluation gives, with the sample named.
-    Returns quietly when floats give the same non-finite results (an overflow to inf)."""
-    with np.errstate(all="ignore"):
-        out, _ = group.run(blocks, np, width)
-    first = len(tape.inputs) + len(tape.leaves)
-    for row, sample in np.argwhere(~np.isfinite(np.broadcast_to(out, (len(group.members), width)))):
-        step = tape.steps[group.members[row] - first]
-        xs = []
-        for p in step.parents:
-            b, r = plan.location[p]
-            xs.append(float(blocks[b][r, min(sample, blocks[b].shape[1] - 1)]))
-        op = step.op
-        try:
-            value = op.forward(xs) if op.arity is None else op.forward(*xs)
-        except (ArithmeticError, ValueError) as exc:
-            raise type(exc)(f"sample {sample} of the batch, node t{group.members[row] - first}: {exc}") from None
-        if value != value:
-            raise ValueError(f"sample {sample} of the batch, node t{group.members[row] - first}: "
-                             f"{op.name} of {xs!r} is NaN; a NaN would silently poison every gradient")

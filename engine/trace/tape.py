@@ -51,7 +51,8 @@ from operator import attrgetter
 from engine.core import modes
 from engine.core.graph import topological_order
 from engine.core.value import Value, as_float
-from engine.trace.replay import Plan, Replay, require_numpy
+from engine.trace.checks import require_numpy  # noqa: F401  (nn.replay imports it from here)
+from engine.trace.replay import Plan, Replay
 
 _data = attrgetter("data")
 

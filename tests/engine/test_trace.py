@@ -302,3 +302,13 @@ def test_without_numpy_replay_names_the_extra_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "numpy", None)
     with pytest.raises(ImportError, match=r"gradwalk\[fast\]"):
         tape.replay([[1.0]])
+
+
+def test_a_layer_on_shared_inputs_with_a_bias_per_sample():
+    # The matrix product's inputs are the same for every sample (one column), its bias is not.
+    w, c = [Value(0.5), Value(-1.0)], Value(2.0)
+    tape = trace(lambda x: dot(w, [c * 1.0, c + 1.0], x), 1.0)
+    run = tape.replay([[1.0], [2.0], [3.0]], grouped=True)
+    assert run.outputs.tolist() == [-1.0, 0.0, 1.0]
+    assert run.backward().tolist() == [[1.0], [1.0], [1.0]]
+    assert [v.grad for v in w] == [6.0, 9.0] and c.grad == 3 * (0.5 - 1.0)
