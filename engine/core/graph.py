@@ -72,9 +72,14 @@ def chain_rule(order, grads: dict, *, as_values: bool = False) -> dict:
     if not as_values:
         for node in reversed(order):
             upstream = get(node, 0.0)
-            if upstream == 0.0 or not node.parents:
+            parents = node.parents
+            if upstream == 0.0 or not parents:
                 continue
-            for parent, local in zip(node.parents, node.local_grad()):
+            if len(parents) == 1:  # most nodes: no zip to set up (docs/performance.md)
+                parent = parents[0]
+                grads[parent] = get(parent, 0.0) + node.local_grad()[0] * upstream
+                continue
+            for parent, local in zip(parents, node.local_grad()):
                 grads[parent] = get(parent, 0.0) + local * upstream
         return grads
     with modes.enable_grad():
@@ -109,6 +114,8 @@ def backward(root, *, create_graph: bool = False) -> None:
         hook(order, by)
     seed = type(root)(1.0) if create_graph else 1.0
     grads = chain_rule(order, {root: seed}, as_values=create_graph)
+    if not create_graph:
+        refuse_nan_gradients(grads, by)
     for node in order:
         g = grads.get(node)
         if create_graph:
@@ -149,8 +156,20 @@ def gradients(root, wrt, *, create_graph: bool = False) -> list:
             raise TypeError(f"gradients() takes Values to differentiate with respect to, got {type(w).__name__}")
     seed = node_type(1.0) if create_graph else 1.0
     grads = chain_rule(topological_order(root), {root: seed}, as_values=create_graph)
+    if not create_graph:
+        refuse_nan_gradients(grads, f"gradients() of {root.label or 'the root'}")
     zero = node_type(0.0) if create_graph else 0.0
     return [grads.get(w, zero) for w in wrt]
+
+
+def refuse_nan_gradients(grads: dict, by: str) -> None:
+    """Raise before anything is written if a pass made a gradient NaN: inf - inf where paths with
+    infinite slopes of opposite signs meet (sqrt(x) - 2*sqrt(x) at 0). No NaN enters a graph."""
+    for node, g in grads.items():
+        if g != g:
+            raise FloatingPointError(
+                f"{by} made the gradient of {node.label or 'a ' + repr(str(node.op) or 'leaf') + ' node'} NaN: paths from "
+                "the root reach it with infinite slopes of opposite signs (inf - inf), so no gradient was written")
 
 
 def zero_grad(root) -> None:

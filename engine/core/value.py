@@ -12,6 +12,7 @@ has no reference cycles and is freed the moment its root goes away.
 
 from __future__ import annotations
 
+import functools
 import numbers
 
 from engine.core import graph, modes
@@ -141,6 +142,11 @@ class Value:
         """Set `grad` to 0.0 on every node of this graph."""
         graph.zero_grad(self)
 
+    def __reduce__(self):
+        """Pickle a node with its graph: the closure is saved as the slopes it returns."""
+        slopes = None if self.local_grad is None else tuple(self.local_grad())
+        return (_unpickled, (self.data, self.parents, self.op, slopes, self.label, self.param, self.scope, self.grad))
+
     def detach(self) -> "Value":
         """A new leaf with the same data (and label): gradients stop here."""
         return Value(self.data, self.label)
@@ -195,6 +201,12 @@ def fill(node: Value, data: float, parents: tuple, op, local_grad, label: str = 
     node.label = label
     node.param = param
     node.scope = modes.scope
+    return node
+
+
+def _unpickled(data, parents, op, slopes, label, param, scope, grad) -> Value:
+    node = fill(_new(Value), data, parents, op, None if slopes is None else functools.partial(tuple, slopes), label, param)
+    node.scope, node.grad = scope, grad
     return node
 
 

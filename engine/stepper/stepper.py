@@ -213,8 +213,13 @@ class Stepper:
         position = len(self._done)
         node = self._interior[position]
         step = self._compute(position, self._pass, self._left)
-        self._undo.append({parent: self._pass.get(parent) for parent in node.parents})
-        graph.chain_rule([node], self._pass)  # one step of the very loop backward() runs
+        undo = {parent: self._pass.get(parent) for parent in node.parents}
+        changed = {parent: g for parent, g in undo.items() if g is not None}
+        changed[node] = self._pass.get(node, 0.0)
+        graph.chain_rule([node], changed)  # one step of the very loop backward() runs
+        graph.refuse_nan_gradients(changed, f"step {position + 1} of {self._call}")  # as backward() does
+        self._pass.update((parent, changed[parent]) for parent in node.parents if parent in changed)
+        self._undo.append(undo)
         self._done.append(step)
         self._write_pass()
         return step
