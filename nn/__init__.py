@@ -13,8 +13,8 @@ Plotting lives in `nn.plot` (needs matplotlib) and is imported from there, or la
 """
 
 from nn.module import Module, resolve_rng
-from nn.serialization import FILE_FORMAT, FILE_VERSION, MAX_LOAD_PARAMETERS, ModelFileError, load_model, read_model_file
-from nn.layers import ACTIVATIONS, INITS, MLP, Layer, Neuron, parameter_count
+from nn.serialization import FILE_FORMAT, FILE_VERSION, ModelFileError, read_model_file
+from nn.layers import ACTIVATIONS, INITS, MAX_LOAD_PARAMETERS, MLP, Layer, Neuron, load_model, parameter_count
 from nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,

@@ -9,6 +9,9 @@ Every node records which neuron and layer made it in its `scope` (`layers.1.neur
 matching the parameter names of `named_parameters()`; parameter labels say the same briefly
 (`L1.n3.w0`), so a drawing of a whole network never shows two boxes with the same name.
 A network's plain-number inputs become leaf Values labelled `x0`, `x1`, ... (see `as_inputs`).
+
+`load_model` lives here, beside the classes it rebuilds: the file format (`nn.serialization`)
+knows nothing of the layers.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import math
 
 from engine import Value, current_scope, dot
 from nn.module import Module, resolve_rng
+from nn.serialization import ModelFileError, load_document, read_model_file
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 """Names accepted for `activation` / `output_activation`."""
@@ -29,6 +33,10 @@ INITS = ("uniform", "he", "xavier", "glorot")
 * `xavier` / `glorot` (the same thing): weights from U(-a, a), a = sqrt(6/(nin+nout)) (suits
   tanh and sigmoid); biases 0.
 """
+
+MAX_LOAD_PARAMETERS = 1_000_000
+"""The largest model `load_model` builds: every parameter is a Python object, so a million
+already takes seconds and hundreds of MB (build a bigger one yourself and call its `load`)."""
 
 # Unbound Value methods: calling one costs a single call, no lambda or lookup by name.
 _ACTIVATION_FN = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid, "linear": None}
@@ -254,6 +262,49 @@ def parameter_count(architecture: dict) -> int | None:
         return None
     # Each neuron has one weight per input plus a bias.
     return sum((nin + 1) * nout for nin, nout in zip(sizes, sizes[1:]))
+
+
+def load_model(path):
+    """Rebuild a `Neuron`, `Layer` or `MLP` from a file written by `save`, parameters included.
+
+    The architecture recorded in the file decides what is built; a file saved from any other
+    kind of module raises `ModelFileError` (create that module yourself and call its `load`).
+    Before anything is built, the parameter count the architecture implies must match the
+    file's parameters and be at most `MAX_LOAD_PARAMETERS`, so a corrupt or hostile size
+    is refused at once instead of building millions of Values.
+    """
+    document = read_model_file(path)
+    architecture = document["architecture"]
+    arguments = dict(architecture)
+    kind = arguments.pop("type", None)
+    builders = {"MLP": MLP, "Layer": Layer, "Neuron": Neuron}
+    if kind not in builders:
+        raise ModelFileError(f"{path}: load_model rebuilds MLP, Layer or Neuron, but the file holds {kind!r}")
+    count = parameter_count(architecture)
+    if count is not None:  # None: malformed sizes, which the constructor below reports cheaply
+        if count > MAX_LOAD_PARAMETERS:
+            raise ModelFileError(
+                f"{path}: architecture {_brief(architecture)} implies "
+                f"{count if count < 10**18 else 'over 10**18'} parameters, more than load_model builds "
+                f"(MAX_LOAD_PARAMETERS = {MAX_LOAD_PARAMETERS})"
+            )
+        if count != len(document["parameters"]):
+            raise ModelFileError(
+                f"{path}: architecture {_brief(architecture)} implies {count} parameters, "
+                f"but the file has {len(document['parameters'])}"
+            )
+    try:
+        model = builders[kind](**arguments, seed=0)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: corrupt architecture {architecture}: {exc}") from None
+    load_document(model, document, path)  # the document already read: the file is read once
+    return model
+
+
+def _brief(architecture: dict) -> str:
+    # A hostile architecture can hold huge numbers; keep the message readable.
+    text = str(architecture)
+    return text if len(text) <= 200 else text[:200] + "...}"
 
 
 # -- helpers --------------------------------------------------------------------------------------

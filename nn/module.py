@@ -8,7 +8,7 @@ A module finds its parameters by walking its own attributes in the order they we
 a `Value` with `param=True` is a parameter, a `Module` is a child, and a list or tuple of either
 is numbered. That walk gives every parameter a stable dotted name such as
 `layers.0.neurons.3.w.1`, which is what `state_dict()` and saved model files use. The file
-format itself lives in `nn.serialization`.
+format itself lives in `nn.serialization`, which imports nothing from `nn`.
 """
 
 from __future__ import annotations

@@ -8,8 +8,11 @@ A model file is one JSON object:
 
 Saving writes the file atomically: a crash leaves the old file or the new one, never a mixture.
 Loading checks the whole file before it changes a single parameter, so a refused file never
-leaves a model half-loaded. `Module.save`, `Module.load`, `Module.load_state_dict` and
-`nn.load_model` all come here.
+leaves a model half-loaded. `Module.save`, `Module.load` and `Module.load_state_dict` come here,
+and so does `nn.layers.load_model`, which rebuilds a network from a file.
+
+This module knows the file and nothing of the layers: it reads and writes any object with
+`named_parameters()` and `architecture()`, so it imports nothing from `nn`.
 """
 
 from __future__ import annotations
@@ -25,11 +28,6 @@ FILE_FORMAT = "gradwalk-model"
 
 FILE_VERSION = 1
 """The version of the file layout written by `save`; `load` reads this version and older."""
-
-MAX_LOAD_PARAMETERS = 1_000_000
-"""The largest model `load_model` builds: every parameter is a Python object, so a million
-already takes seconds and hundreds of MB (build a bigger one yourself and call its `load`)."""
-
 
 class ModelFileError(ValueError):
     """A model file (or state dict) that cannot be loaded; the message says what is wrong."""
@@ -148,7 +146,12 @@ def _fsync_directory(directory: str) -> None:
 def load_into(module, path) -> None:
     """Load the parameters saved in `path` into `module` (see `Module.load`)."""
     path = os.fspath(path)
-    document = read_model_file(path)
+    load_document(module, read_model_file(path), path)
+
+
+def load_document(module, document: dict, path) -> None:
+    """Set `module`'s parameters from `document` (as `read_model_file` returns it), read from `path`,
+    after checking that the architecture matches and every parameter is there and finite."""
     mine = module.architecture()
     if document["architecture"] != mine:
         raise ModelFileError(
@@ -210,44 +213,6 @@ def read_model_file(path) -> dict:
     return document
 
 
-def load_model(path):
-    """Rebuild a `Neuron`, `Layer` or `MLP` from a file written by `save`, parameters included.
-
-    The architecture recorded in the file decides what is built; a file saved from any other
-    kind of module raises `ModelFileError` (create that module yourself and call its `load`).
-    Before anything is built, the parameter count the architecture implies must match the
-    file's parameters and be at most `MAX_LOAD_PARAMETERS`, so a corrupt or hostile size
-    is refused at once instead of building millions of Values.
-    """
-    from nn import layers  # nn.layers builds on nn.module, which imports this module
-
-    document = read_model_file(path)
-    arch = dict(document["architecture"])
-    kind = arch.pop("type", None)
-    builders = {"MLP": layers.MLP, "Layer": layers.Layer, "Neuron": layers.Neuron}
-    if kind not in builders:
-        raise ModelFileError(f"{path}: load_model rebuilds MLP, Layer or Neuron, but the file holds {kind!r}")
-    count = layers.parameter_count(document["architecture"])
-    if count is not None:  # None: malformed sizes, which the constructor below reports cheaply
-        if count > MAX_LOAD_PARAMETERS:
-            raise ModelFileError(
-                f"{path}: architecture {_brief(document['architecture'])} implies "
-                f"{count if count < 10**18 else 'over 10**18'} parameters, more than load_model builds "
-                f"(MAX_LOAD_PARAMETERS = {MAX_LOAD_PARAMETERS})"
-            )
-        if count != len(document["parameters"]):
-            raise ModelFileError(
-                f"{path}: architecture {_brief(document['architecture'])} implies {count} parameters, "
-                f"but the file has {len(document['parameters'])}"
-            )
-    try:
-        model = builders[kind](**arch, seed=0)
-    except (TypeError, ValueError) as exc:
-        raise ModelFileError(f"{path}: corrupt architecture {document['architecture']}: {exc}") from None
-    model.load(path)
-    return model
-
-
 def _checked_values(state, named) -> list[float]:
     """The new value for each of `named`'s parameters, taken from `state` after checking all."""
     if not isinstance(state, dict):
@@ -283,12 +248,6 @@ def _checked_values(state, named) -> list[float]:
 def _few(names: list, limit: int = 5) -> str:
     shown = ", ".join(repr(n) for n in names[:limit])
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
-
-
-def _brief(architecture: dict) -> str:
-    # A hostile architecture can hold huge numbers; keep the message readable.
-    text = str(architecture)
-    return text if len(text) <= 200 else text[:200] + "...}"
 
 
 class _DuplicateKey(Exception):
