@@ -18,6 +18,9 @@ from engine import Value, dot, sum_values
 
 REDUCTIONS = ("mean", "sum")
 
+LOSSES = ("hinge", "mse", "bce", "bce_with_logits", "cross_entropy")
+"""Loss names `resolve_loss` (and so `fit` and `train_step`) accept; a function works too."""
+
 
 def mse_loss(predictions, targets, reduction: str = "mean") -> Value:
     """Mean squared error: the average (or sum) of `(prediction - target) ** 2`."""
@@ -155,6 +158,26 @@ def l2_penalty(params, alpha: float) -> Value:
         if not isinstance(p, Value):
             raise TypeError(f"l2_penalty takes Values, not {type(p).__name__}")
     return dot(params, params) * float(alpha)
+
+
+def resolve_loss(loss):
+    """The loss function `loss` names (one of `LOSSES`), or `loss` itself when it is a function
+    `(outputs, targets) -> Value`.
+
+        >>> resolve_loss("mse") is mse_loss
+        True
+    """
+    if isinstance(loss, str):
+        functions = {"hinge": hinge_loss, "mse": mse_loss, "bce": binary_cross_entropy,
+                     "bce_with_logits": binary_cross_entropy_with_logits, "cross_entropy": cross_entropy}
+        if loss not in functions:
+            raise ValueError(f"unknown loss {loss!r:.60}; choose one of {', '.join(LOSSES)} or pass a function "
+                             "(outputs, targets) -> Value")
+        return functions[loss]
+    if callable(loss):
+        return loss
+    raise TypeError(f"loss should be a name ({', '.join(LOSSES)}) or a function (outputs, targets) -> Value, "
+                    f"not {type(loss).__name__} {loss!r:.60}")
 
 
 # -- helpers --------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import warnings
 from dataclasses import dataclass, field
 
 from nn import losses as _losses
+from nn.losses import LOSSES, resolve_loss
 from nn.module import resolve_rng
 from nn.optim import SGD, NonFiniteGradientError, Optimizer
 from nn.prediction import class_labels, default_threshold, output_activation, predicted_class
@@ -42,10 +43,6 @@ class History:
     def epochs(self) -> int:
         """How many epochs were recorded."""
         return len(self.loss)
-
-
-LOSSES = ("hinge", "mse", "bce", "bce_with_logits", "cross_entropy")
-"""Loss names `fit` and `train_step` accept (a callable `loss(outputs, targets) -> Value` works too)."""
 
 
 def train_step(model, X, y, loss, optimizer, *, tape=None) -> float:
@@ -200,18 +197,12 @@ def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs
 
 def _resolve_loss(loss, y):
     """The loss function and the targets converted to its label convention."""
-    if callable(loss):
-        return loss, y
+    fn = resolve_loss(loss)
     if loss == "hinge":
-        return _losses.hinge_loss, [(-1 if t == 0 else t) if _is_label(t) else t for t in y]
+        return fn, [(-1 if t == 0 else t) if _is_label(t) else t for t in y]
     if loss in ("bce", "bce_with_logits"):
-        fn = _losses.binary_cross_entropy if loss == "bce" else _losses.binary_cross_entropy_with_logits
         return fn, [(0 if t == -1 else t) if _is_label(t) else t for t in y]
-    if loss == "mse":
-        return _losses.mse_loss, y
-    if loss == "cross_entropy":
-        return _losses.cross_entropy, y
-    raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)} or pass a function")
+    return fn, y
 
 
 def _diverged(what: str, optimizer) -> TrainingDivergedError:

@@ -228,3 +228,25 @@ def test_softmax_stable_and_checked():
         softmax(Value(1.0))
     with pytest.raises(ValueError, match="softmax logit"):
         softmax([1.0, "a"])
+
+
+def test_resolve_loss_names_functions_and_refusals():
+    from nn.losses import LOSSES, resolve_loss
+
+    assert [resolve_loss(name) for name in LOSSES] == [
+        hinge_loss, mse_loss, binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy]
+
+    def mine(outputs, targets):
+        return mse_loss(outputs, targets)
+
+    assert resolve_loss(mine) is mine
+    with pytest.raises(ValueError, match="unknown loss 'nll'; choose one of hinge, mse, bce, bce_with_logits, "
+                                         "cross_entropy or pass a function"):
+        resolve_loss("nll")
+    for not_a_loss in (None, 3, ["mse"]):
+        with pytest.raises(TypeError, match=r"loss should be a name \(hinge, .*\) or a function .* not "
+                                            + type(not_a_loss).__name__):
+            resolve_loss(not_a_loss)
+    with pytest.raises(ValueError) as info:
+        resolve_loss("x" * 5_000_000)
+    assert len(str(info.value)) < 300
