@@ -20,7 +20,7 @@ import math
 
 from engine import Value, current_scope, dot
 from nn.module import Module, resolve_rng
-from nn.serialization import ModelFileError, load_document, read_model_file
+from nn.serialization import ModelFileError, excerpt, load_document, read_model_file
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 """Names accepted for `activation` / `output_activation`."""
@@ -179,7 +179,7 @@ class MLP(Module):
         _check_width(nin, "nin")
         nouts = list(nouts) if isinstance(nouts, (list, tuple)) else nouts
         if not isinstance(nouts, list) or not nouts:
-            raise ValueError(f"nouts should be a non-empty list of layer widths, got {nouts!r}")
+            raise ValueError(f"nouts should be a non-empty list of layer widths, got {nouts!r:.60}")
         for k, width in enumerate(nouts):
             _check_width(width, f"nouts[{k}]")
         _check_choice(activation, ACTIVATIONS, "activation")
@@ -279,32 +279,26 @@ def load_model(path):
     kind = arguments.pop("type", None)
     builders = {"MLP": MLP, "Layer": Layer, "Neuron": Neuron}
     if kind not in builders:
-        raise ModelFileError(f"{path}: load_model rebuilds MLP, Layer or Neuron, but the file holds {kind!r}")
+        raise ModelFileError(f"{path}: load_model rebuilds MLP, Layer or Neuron, but the file holds {excerpt(repr(kind), 60)}")
     count = parameter_count(architecture)
     if count is not None:  # None: malformed sizes, which the constructor below reports cheaply
         if count > MAX_LOAD_PARAMETERS:
             raise ModelFileError(
-                f"{path}: architecture {_brief(architecture)} implies "
+                f"{path}: architecture {excerpt(repr(architecture))} implies "
                 f"{count if count < 10**18 else 'over 10**18'} parameters, more than load_model builds "
                 f"(MAX_LOAD_PARAMETERS = {MAX_LOAD_PARAMETERS})"
             )
         if count != len(document["parameters"]):
             raise ModelFileError(
-                f"{path}: architecture {_brief(architecture)} implies {count} parameters, "
+                f"{path}: architecture {excerpt(repr(architecture))} implies {count} parameters, "
                 f"but the file has {len(document['parameters'])}"
             )
     try:
         model = builders[kind](**arguments, seed=0)
     except (TypeError, ValueError) as exc:
-        raise ModelFileError(f"{path}: corrupt architecture {architecture}: {exc}") from None
+        raise ModelFileError(f"{path}: corrupt architecture {excerpt(repr(architecture))}: {excerpt(str(exc))}") from None
     load_document(model, document, path)  # the document already read: the file is read once
     return model
-
-
-def _brief(architecture: dict) -> str:
-    # A hostile architecture can hold huge numbers; keep the message readable.
-    text = str(architecture)
-    return text if len(text) <= 200 else text[:200] + "...}"
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -332,12 +326,12 @@ def _prefix_labels(module, prefix: str) -> None:
 
 def _check_width(n, what: str) -> None:
     if type(n) is not int or n < 1:
-        raise ValueError(f"{what} should be a positive int, got {n!r}")
+        raise ValueError(f"{what} should be a positive int, got {n!r:.60}")
 
 
 def _check_choice(value, choices, what: str) -> None:
     if value not in choices:
-        raise ValueError(f"unknown {what} {value!r}; choose one of {', '.join(choices)}")
+        raise ValueError(f"unknown {what} {value!r:.60}; choose one of {', '.join(choices)}")
 
 
 def _initializer(init: str, nin: int, nout: int, rng):

@@ -102,8 +102,10 @@ class Module:
 
         Raises `ModelFileError` (a ValueError) naming the problem when the file is not JSON, not
         a gradwalk model file, from a newer format version, saved from a different architecture,
-        or has missing, extra, non-numeric or non-finite parameters. The model is unchanged
-        whenever loading is refused. A missing file raises the usual `FileNotFoundError`.
+        or has missing, extra, non-numeric or non-finite parameters; also when `path` is not a
+        regular file (a directory, a FIFO, a device: refused before anything is read) or is larger
+        than `nn.MAX_FILE_BYTES`. The model is unchanged whenever loading is refused. A missing
+        file raises the usual `FileNotFoundError`.
         """
         serialization.load_into(self, path)
 

@@ -29,6 +29,10 @@ FILE_FORMAT = "gradwalk-model"
 FILE_VERSION = 1
 """The version of the file layout written by `save`; `load` reads this version and older."""
 
+MAX_FILE_BYTES = 128 * 2**20
+"""The largest model file `load` reads (128 MiB, about two million parameters): a bigger file
+is refused before it is read, so a device or a runaway file cannot fill the memory."""
+
 class ModelFileError(ValueError):
     """A model file (or state dict) that cannot be loaded; the message says what is wrong."""
 
@@ -155,8 +159,8 @@ def load_document(module, document: dict, path) -> None:
     mine = module.architecture()
     if document["architecture"] != mine:
         raise ModelFileError(
-            f"{path}: saved from a different architecture: file has {document['architecture']}, "
-            f"this model is {mine}"
+            f"{path}: saved from a different architecture: file has {excerpt(repr(document['architecture']))}, "
+            f"this model is {excerpt(repr(mine))}"
         )
     try:
         set_parameters(module, document["parameters"])
@@ -180,11 +184,11 @@ def read_model_file(path) -> dict:
     """Read and check the envelope of a saved model file (format marker, version, sections).
 
     Returns the decoded document; the parameters themselves are checked against a model later.
+    Anything but a regular file, and a file over `MAX_FILE_BYTES`, is refused unread.
     """
     path = os.fspath(path)
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        text = _read_bytes(path).decode("utf-8")
     except UnicodeDecodeError:
         raise ModelFileError(f"{path}: not a gradwalk model file (not UTF-8 text)") from None
     try:
@@ -201,7 +205,8 @@ def read_model_file(path) -> dict:
         raise ModelFileError(f"{path}: not a gradwalk model file (no \"format\": \"{FILE_FORMAT}\" marker)")
     version = document.get("version")
     if type(version) is not int or version < 1:
-        raise ModelFileError(f"{path}: corrupt model file: version should be a positive integer, got {version!r}")
+        raise ModelFileError(f"{path}: corrupt model file: version should be a positive integer, "
+                             f"got {excerpt(repr(version))}")
     if version > FILE_VERSION:
         raise ModelFileError(
             f"{path}: saved by a newer gradwalk (file version {version}); this version reads up to {FILE_VERSION}"
@@ -211,6 +216,36 @@ def read_model_file(path) -> dict:
     if not isinstance(document.get("parameters"), dict):
         raise ModelFileError(f"{path}: corrupt model file: \"parameters\" should be an object of name -> number")
     return document
+
+
+def _read_bytes(path: str) -> bytes:
+    """The bytes of the regular file at `path`, at most `MAX_FILE_BYTES` of them."""
+    _refuse_special(path, os.stat(path).st_mode)  # before opening: a FIFO or socket would block or fail
+    # O_NONBLOCK: should the path become a FIFO meanwhile, opening it must still not wait for a writer.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    with os.fdopen(os.open(path, flags), "rb") as f:
+        info = os.fstat(f.fileno())
+        _refuse_special(path, info.st_mode)  # again on what was opened: no swap between check and read
+        limit = MAX_FILE_BYTES
+        if info.st_size > limit:
+            raise _too_large(path, f"{info.st_size} bytes", limit)
+        data = f.read(limit + 1)  # a file can grow while it is read (or report size 0, as in /proc)
+    if len(data) > limit:
+        raise _too_large(path, f"over {limit} bytes", limit)
+    return data
+
+
+def _refuse_special(path: str, mode: int) -> None:
+    if stat.S_ISDIR(mode):
+        raise ModelFileError(f"{path}: cannot load a directory; give the path of a saved model file")
+    if not stat.S_ISREG(mode):
+        raise ModelFileError(f"{path}: cannot load it: not a regular file (a {_file_kind(mode)}); "
+                             "give the path of a saved model file")
+
+
+def _too_large(path: str, size: str, limit: int) -> ModelFileError:
+    return ModelFileError(f"{path}: too large for a model file ({size}); load reads at most "
+                          f"MAX_FILE_BYTES = {limit} bytes ({limit / 2**20:g} MiB)")
 
 
 def _checked_values(state, named) -> list[float]:
@@ -245,8 +280,14 @@ def _checked_values(state, named) -> list[float]:
     return values
 
 
+def excerpt(text: str, limit: int = 200) -> str:
+    """`text` cut to `limit` characters: what an error message quotes of a file's contents, so a
+    hostile 5 MB field gives a short message, not a 5 MB one."""
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more characters)"
+
+
 def _few(names: list, limit: int = 5) -> str:
-    shown = ", ".join(repr(n) for n in names[:limit])
+    shown = ", ".join(excerpt(repr(n), 60) for n in names[:limit])
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
 
 
