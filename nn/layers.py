@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 
 from engine import Value, current_scope, dot
-from nn.module import Module, resolve_rng
+from nn.module import Module, real_number, resolve_rng, whole_number
 from nn.serialization import ModelFileError, excerpt, load_document, read_model_file
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
@@ -61,8 +61,7 @@ class Neuron(Module):
 
     def __init__(self, nin: int, activation: str = "relu", *, init: str = "uniform", fused: bool = True,
                  fan_out: int = 1, seed=None, rng=None):
-        _check_width(nin, "nin")
-        _check_width(fan_out, "fan_out")
+        nin, fan_out = _check_width(nin, "nin"), _check_width(fan_out, "fan_out")
         _check_choice(activation, ACTIVATIONS, "activation")
         _check_choice(init, INITS, "init")
         rng = resolve_rng(seed, rng)
@@ -107,8 +106,7 @@ class Layer(Module):
 
     def __init__(self, nin: int, nout: int, activation: str = "relu", *, init: str = "uniform", fused: bool = True,
                  seed=None, rng=None):
-        _check_width(nin, "nin")
-        _check_width(nout, "nout")
+        nin, nout = _check_width(nin, "nin"), _check_width(nout, "nout")
         rng = resolve_rng(seed, rng)
         self.nin = nin
         self.nout = nout
@@ -176,12 +174,11 @@ class MLP(Module):
 
     def __init__(self, nin: int, nouts, activation: str = "relu", output_activation: str = "linear", *,
                  init: str = "uniform", fused: bool = True, seed=None, rng=None):
-        _check_width(nin, "nin")
+        nin = _check_width(nin, "nin")
         nouts = list(nouts) if isinstance(nouts, (list, tuple)) else nouts
         if not isinstance(nouts, list) or not nouts:
             raise ValueError(f"nouts should be a non-empty list of layer widths, got {nouts!r:.60}")
-        for k, width in enumerate(nouts):
-            _check_width(width, f"nouts[{k}]")
+        nouts = [_check_width(width, f"nouts[{k}]") for k, width in enumerate(nouts)]
         _check_choice(activation, ACTIVATIONS, "activation")
         _check_choice(output_activation, ACTIVATIONS, "output_activation")
         rng = resolve_rng(seed, rng)
@@ -305,12 +302,7 @@ def load_model(path):
 
 
 def _input_leaf(xi, i: int, nin: int, module) -> Value:
-    if isinstance(xi, bool) or not isinstance(xi, (int, float)):
-        raise TypeError(f"{module!r} takes a list of {nin} inputs (numbers or Values), "
-                        f"but input {i} is {type(xi).__name__} {_short(xi)}")
-    if xi != xi:
-        raise ValueError(f"{module!r}: input {i} is NaN, which would silently poison every output and gradient")
-    return Value(xi, f"x{i}")
+    return Value(real_number(xi, f"{module!r}: input {i}"), f"x{i}")
 
 
 def _short(x) -> str:
@@ -324,9 +316,8 @@ def _prefix_labels(module, prefix: str) -> None:
         p.label = prefix + p.label
 
 
-def _check_width(n, what: str) -> None:
-    if type(n) is not int or n < 1:
-        raise ValueError(f"{what} should be a positive int, got {n!r:.60}")
+def _check_width(n, what: str) -> int:
+    return whole_number(n, what, minimum=1)
 
 
 def _check_choice(value, choices, what: str) -> None:
