@@ -152,13 +152,14 @@ def l2_penalty(params, alpha: float) -> Value:
     The sum of squares is a single fused `dot(params, params)` node rather than one `*` node per
     parameter, which keeps every training step's graph small.
     """
-    if not math.isfinite(real_number(alpha, "l2_penalty alpha")) or alpha < 0:
+    weight = real_number(alpha, "l2_penalty alpha")
+    if not math.isfinite(weight) or weight < 0:
         raise ValueError(f"l2_penalty needs a finite alpha >= 0, got {alpha!r}")
     params = list(params)
     for p in params:
         if not isinstance(p, Value):
             raise TypeError(f"l2_penalty takes Values, not {type(p).__name__}")
-    return dot(params, params) * real_number(alpha, "l2_penalty alpha")
+    return dot(params, params) * weight
 
 
 def resolve_loss(loss):
@@ -187,16 +188,16 @@ def loss_targets(loss, y, classes: int | None = None) -> list:
     "hinge" takes two classes labelled 0/1 or -1/+1 and gives -1/+1; "bce" and "bce_with_logits"
     take 0/1 or -1/+1 labels (giving 0/1) or targets in [0, 1]; "mse" takes any finite numbers;
     "cross_entropy" takes class indices 0..classes-1 (`classes`: the model's number of outputs,
-    when known). Numbers may be numpy's. A loss function gets `list(y)` unchanged. Errors name the
+    when known). Numbers may be numpy's. A loss function gets `y` as it is. Errors name the
     first bad sample, `y[i]`, so a training loop can check every label before its first step.
 
         >>> loss_targets("hinge", [0, 1, 1])
         [-1.0, 1.0, 1.0]
     """
-    y = list(y)
     resolve_loss(loss)  # an unknown name or type is refused here too
     if not isinstance(loss, str):
         return y
+    y = list(y)
     if loss == "cross_entropy":
         return [_class_index(t, classes, f"loss='cross_entropy': y[{i}]") if classes else
                 whole_number(t, f"loss='cross_entropy': y[{i}]", minimum=0) for i, t in enumerate(y)]

@@ -60,7 +60,8 @@ def train_step(model, X, y, loss, optimizer, *, tape=None) -> float:
     `loss` is a callable `(outputs, targets) -> Value` or a name from `LOSSES` (named binary
     losses accept 0/1 or -1/+1 labels, see `fit`). A NaN or infinite loss (or an overflow while
     computing it) raises `TrainingDivergedError`, and a NaN or infinite gradient
-    `NonFiniteGradientError`, both before any parameter changes.
+    `NonFiniteGradientError`, both before any parameter changes; so does the TypeError for a model
+    that is not callable, an optimizer that is not an `Optimizer`, or a loss that returns no Value.
 
     `tape`: a `nn.replay.TapedModel` of `model` (what `fit(..., replay=True)` passes). The model's
     part of the step then runs for the whole batch at once, replayed with numpy, and the loss is
@@ -121,8 +122,10 @@ def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs
             (`nn.replay`): the same training up to rounding, many times faster. Needs numpy
             (`pip install 'gradwalk[fast]'`), and a model that takes the same path for every input.
 
-    Raises TrainingDivergedError when the loss or a gradient stops being finite, naming the
-    epoch and step; the parameters then hold the last finite values.
+    Every argument, sample and label is checked before the first step (numbers may be numpy's;
+    bools are refused), so a mistake raises TypeError or ValueError naming it, with the model
+    untouched. Raises TrainingDivergedError when the loss or a gradient stops being finite, naming
+    the epoch and step; the parameters then hold the last finite values.
     """
     if not callable(model) or not callable(getattr(model, "parameters", None)):
         raise TypeError(f"fit trains a model with parameters (an nn Module such as MLP(...)), not {_shown(model)}")

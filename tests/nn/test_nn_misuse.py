@@ -5,7 +5,9 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings, strategies as st
 
+from engine import Value
 from nn import MLP, SGD, Adam, RMSprop, fit, make_blobs, make_moons, mse_loss, train_step
 
 X, Y = make_moons(12, noise=0.1, seed=0)
@@ -182,3 +184,28 @@ def test_a_loss_function_of_ones_own_still_trains():
     optimizer = SGD(model.parameters(), lr=0.1)
     first = train_step(model, X, [float(t) for t in Y], mse_loss, optimizer)
     assert train_step(model, X, [float(t) for t in Y], mse_loss, optimizer) < first
+
+
+# -- any hostile argument: a clear TypeError or ValueError, and the model untouched ------------------
+
+HOSTILE = [None, True, np.True_, "1", "", b"x", [], {}, (), -1, 0, 2, 1.5, -0.5, math.nan, math.inf, 10**400,
+           np.float32(math.nan), np.int64(-3), object(), Value(1.0), lambda *a: 0.5, "x" * 100_000, [[0.5]], [None]]
+ARGUMENTS = ["X", "y", "loss", "optimizer", "epochs", "batch_size", "l2", "seed"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.sampled_from(ARGUMENTS), st.sampled_from(range(len(HOSTILE))), min_size=1, max_size=3))
+def test_hostile_arguments_to_fit_raise_clearly_and_change_nothing(overrides):
+    model = MLP(2, [3, 1], seed=0)
+    arguments = {"X": X[:6], "y": Y[:6], "loss": "hinge", "optimizer": SGD(model.parameters(), lr=0.1),
+                 "epochs": 2, "batch_size": 2, "l2": 0.0, "seed": 0}
+    for name, index in overrides.items():
+        arguments[name] = HOSTILE[index]
+    assume(arguments["epochs"] is not HOSTILE[16])  # 10**400 epochs: valid, and endless
+    before = _snapshot(model)
+    try:
+        fit(model, arguments.pop("X"), arguments.pop("y"), progress=False, **arguments)
+    except (TypeError, ValueError, OverflowError) as exc:
+        assert _snapshot(model) == before, exc
+        assert 0 < len(str(exc)) < 400, str(exc)[:500]
+        assert "object has no attribute" not in str(exc) and "not subscriptable" not in str(exc), exc
