@@ -12,7 +12,8 @@ leaves a model half-loaded. `Module.save`, `Module.load` and `Module.load_state_
 and so does `nn.layers.load_model`, which rebuilds a network from a file.
 
 This module knows the file and nothing of the layers: it reads and writes any object with
-`named_parameters()` and `architecture()`, so it imports nothing from `nn`.
+`named_parameters()` and `architecture()`, so it imports nothing from `nn` (only the engine's
+number check).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import math
 import os
 import stat
 import tempfile
+
+from engine.core.value import as_float
 
 FILE_FORMAT = "gradwalk-model"
 """The marker in every saved model file; `load` refuses JSON without it."""
@@ -266,14 +269,16 @@ def _checked_values(state, named) -> list[float]:
     values = []
     for name in expected:
         v = state[name]
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise ModelFileError(f"parameter {name!r} should be a single number, got {type(v).__name__} {v!r:.60}")
         try:
-            v = float(v)
+            v = as_float(v, f"parameter {name!r}")  # numpy's numbers too (a state dict built by hand)
+        except TypeError:
+            raise ModelFileError(f"parameter {name!r} should be a single number, got {type(v).__name__} {v!r:.60}") from None
         except OverflowError:  # an int too large for a float, e.g. 400 digits
             raise ModelFileError(
-                f"parameter {name!r} is an integer too large for a float ({v.bit_length()} bits)"
+                f"parameter {name!r} is an integer too large for a float ({int(v).bit_length()} bits)"
             ) from None
+        except ValueError:  # NaN
+            raise ModelFileError(f"parameter {name!r} is nan; only finite numbers can be loaded") from None
         if not math.isfinite(v):
             raise ModelFileError(f"parameter {name!r} is {v!r}; only finite numbers can be loaded")
         values.append(v)

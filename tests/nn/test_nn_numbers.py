@@ -157,3 +157,18 @@ def test_a_bool_is_refused_everywhere_with_one_message(where, flag):
     with pytest.raises(TypeError) as info:
         BOOL_CALLS[where](flag)
     assert str(info.value).endswith(f"not the bool {flag!r}: {BOOL_WORDS}")
+
+
+def test_load_state_dict_takes_numpy_numbers_and_refuses_bools():
+    from nn import ModelFileError
+
+    model = MLP(2, [3, 1], seed=0)
+    state = {name: np.float32(0.5) for name in model.state_dict()}
+    model.load_state_dict(state)
+    assert set(model.state_dict().values()) == {0.5} and all(type(v) is float for v in model.state_dict().values())
+    first = next(iter(state))
+    for bad, message in ((np.True_, "should be a single number, got bool"), (np.float64("nan"), "is nan"),
+                         (np.float32("inf"), "is inf")):
+        with pytest.raises(ModelFileError, match=message):
+            model.load_state_dict({**state, first: bad})
+        assert set(model.state_dict().values()) == {0.5}
