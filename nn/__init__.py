@@ -13,8 +13,8 @@ Plotting lives in `nn.plot` (needs matplotlib) and is imported from there, or la
 """
 
 from nn.module import Module, resolve_rng
-from nn.serialization import FILE_FORMAT, FILE_VERSION, MAX_LOAD_PARAMETERS, ModelFileError, load_model, read_model_file
-from nn.layers import ACTIVATIONS, INITS, MLP, Layer, Neuron, parameter_count
+from nn.serialization import FILE_FORMAT, FILE_VERSION, MAX_FILE_BYTES, ModelFileError, read_model_file
+from nn.layers import ACTIVATIONS, INITS, MAX_LOAD_PARAMETERS, MLP, Layer, Neuron, load_model, parameter_count
 from nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -56,7 +56,7 @@ def open_playground(model=None, X=None, y=None, **options):
 
 __all__ = [
     "Module", "ModelFileError", "FILE_FORMAT", "FILE_VERSION", "read_model_file", "resolve_rng", "load_model",
-    "MAX_LOAD_PARAMETERS", "parameter_count",
+    "MAX_LOAD_PARAMETERS", "MAX_FILE_BYTES", "parameter_count",
     "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS",
     "mse_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "hinge_loss", "cross_entropy",
     "l2_penalty", "softmax",

@@ -9,14 +9,14 @@ deviation of Gaussian noise added to each coordinate. The same `seed` (an int; o
 from __future__ import annotations
 
 import math
+import numbers
 
-from nn.module import resolve_rng
+from nn.module import real_number, resolve_rng, whole_number
 
 
 def make_moons(n_samples: int = 100, noise: float = 0.1, seed=None, *, rng=None):
     """Two interleaving half circles: class 0 the upper moon, class 1 the lower one."""
-    _check_samples(n_samples, 2)
-    _check_noise(noise)
+    n_samples, noise = _check_samples(n_samples, 2), _check_noise(noise)
     rng = resolve_rng(seed, rng)
     n_upper = n_samples // 2
     n_lower = n_samples - n_upper
@@ -32,9 +32,8 @@ def make_moons(n_samples: int = 100, noise: float = 0.1, seed=None, *, rng=None)
 
 def make_circles(n_samples: int = 100, noise: float = 0.05, seed=None, *, factor: float = 0.5, rng=None):
     """A circle of radius 1 (class 0) around a circle of radius `factor` (class 1)."""
-    _check_samples(n_samples, 2)
-    _check_noise(noise)
-    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0.0 < factor < 1.0:
+    n_samples, noise = _check_samples(n_samples, 2), _check_noise(noise)
+    if not 0.0 < real_number(factor, "factor") < 1.0:
         raise ValueError(f"factor (inner radius / outer radius) must be in (0, 1), got {factor!r}")
     rng = resolve_rng(seed, rng)
     n_outer = n_samples // 2
@@ -53,8 +52,7 @@ def make_xor(n_samples: int = 100, noise: float = 0.1, seed=None, *, rng=None):
     Sample i belongs to corner i % 4, so `make_xor(4, noise=0.0)` is the four-row XOR truth
     table. Labels come from the corner a point was drawn around, even if noise moves it.
     """
-    _check_samples(n_samples, 4)
-    _check_noise(noise)
+    n_samples, noise = _check_samples(n_samples, 4), _check_noise(noise)
     rng = resolve_rng(seed, rng)
     corners = ((-1.0, -1.0, 0), (-1.0, 1.0, 1), (1.0, -1.0, 1), (1.0, 1.0, 0))
     points = [corners[i % 4] for i in range(n_samples)]
@@ -67,15 +65,12 @@ def make_blobs(n_samples: int = 100, noise: float = 0.5, seed=None, *, centers=2
     `centers` is a number k of classes, whose centers sit evenly on a circle of radius 3, or a
     list of `[x1, x2]` centers. Samples are split between classes as evenly as possible.
     """
-    if isinstance(centers, int) and not isinstance(centers, bool):
-        if centers < 1:
-            raise ValueError(f"centers must be at least 1, got {centers!r}")
-        k = centers
+    if isinstance(centers, numbers.Integral):
+        k = whole_number(centers, "centers", minimum=1)
         centers = [(3.0 * math.cos(2 * math.pi * j / k), 3.0 * math.sin(2 * math.pi * j / k)) for j in range(k)]
     else:
         centers = _check_centers(centers)
-    _check_samples(n_samples, len(centers))
-    _check_noise(noise)
+    n_samples, noise = _check_samples(n_samples, len(centers)), _check_noise(noise)
     rng = resolve_rng(seed, rng)
     points = []
     for j, count in enumerate(_split(n_samples, len(centers))):
@@ -87,12 +82,11 @@ def make_blobs(n_samples: int = 100, noise: float = 0.5, seed=None, *, centers=2
 def make_spiral(n_samples: int = 100, noise: float = 0.05, seed=None, *, classes: int = 2, turns: float = 1.0,
                 rng=None):
     """Interleaved spiral arms, one class per arm, winding `turns` times from the center out."""
-    if type(classes) is not int or classes < 2:
-        raise ValueError(f"classes must be an int >= 2, got {classes!r}")
-    if isinstance(turns, bool) or not isinstance(turns, (int, float)) or not 0.0 < turns <= 10.0:
+    classes = whole_number(classes, "classes", minimum=2)
+    turns = real_number(turns, "turns")
+    if not 0.0 < turns <= 10.0:
         raise ValueError(f"turns must be in (0, 10], got {turns!r}")
-    _check_samples(n_samples, classes)
-    _check_noise(noise)
+    n_samples, noise = _check_samples(n_samples, classes), _check_noise(noise)
     rng = resolve_rng(seed, rng)
     points = []
     for j, count in enumerate(_split(n_samples, classes)):
@@ -111,7 +105,7 @@ def train_test_split(X, y, test_fraction: float = 0.25, seed=None, *, rng=None):
     """
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) or not 0 < test_fraction < 1:
+    if not 0 < real_number(test_fraction, "test_fraction") < 1:
         raise ValueError(f"test_fraction must be between 0 and 1 (exclusive), got {test_fraction!r}")
     n = len(X)
     n_test = round(n * test_fraction)
@@ -149,14 +143,15 @@ def _finish(points, noise: float, rng):
     return X, y
 
 
-def _check_samples(n, minimum: int) -> None:
-    if type(n) is not int or n < minimum:
-        raise ValueError(f"n_samples must be an int >= {minimum}, got {n!r}")
+def _check_samples(n, minimum: int) -> int:
+    return whole_number(n, "n_samples", minimum)
 
 
-def _check_noise(noise) -> None:
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not math.isfinite(noise) or noise < 0:
+def _check_noise(noise) -> float:
+    value = real_number(noise, "noise")
+    if not math.isfinite(value) or value < 0:
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    return value
 
 
 def _check_centers(centers) -> list[tuple[float, float]]:

@@ -9,6 +9,9 @@ Every node records which neuron and layer made it in its `scope` (`layers.1.neur
 matching the parameter names of `named_parameters()`; parameter labels say the same briefly
 (`L1.n3.w0`), so a drawing of a whole network never shows two boxes with the same name.
 A network's plain-number inputs become leaf Values labelled `x0`, `x1`, ... (see `as_inputs`).
+
+`load_model` lives here, beside the classes it rebuilds: the file format (`nn.serialization`)
+knows nothing of the layers.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from __future__ import annotations
 import math
 
 from engine import Value, current_scope, dot
-from nn.module import Module, resolve_rng
+from nn.module import Module, real_number, resolve_rng, whole_number
+from nn.serialization import ModelFileError, excerpt, load_document, read_model_file
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 """Names accepted for `activation` / `output_activation`."""
@@ -29,6 +33,10 @@ INITS = ("uniform", "he", "xavier", "glorot")
 * `xavier` / `glorot` (the same thing): weights from U(-a, a), a = sqrt(6/(nin+nout)) (suits
   tanh and sigmoid); biases 0.
 """
+
+MAX_LOAD_PARAMETERS = 1_000_000
+"""The largest model `load_model` builds: every parameter is a Python object, so a million
+already takes seconds and hundreds of MB (build a bigger one yourself and call its `load`)."""
 
 # Unbound Value methods: calling one costs a single call, no lambda or lookup by name.
 _ACTIVATION_FN = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid, "linear": None}
@@ -53,8 +61,7 @@ class Neuron(Module):
 
     def __init__(self, nin: int, activation: str = "relu", *, init: str = "uniform", fused: bool = True,
                  fan_out: int = 1, seed=None, rng=None):
-        _check_width(nin, "nin")
-        _check_width(fan_out, "fan_out")
+        nin, fan_out = _check_width(nin, "nin"), _check_width(fan_out, "fan_out")
         _check_choice(activation, ACTIVATIONS, "activation")
         _check_choice(init, INITS, "init")
         rng = resolve_rng(seed, rng)
@@ -99,8 +106,7 @@ class Layer(Module):
 
     def __init__(self, nin: int, nout: int, activation: str = "relu", *, init: str = "uniform", fused: bool = True,
                  seed=None, rng=None):
-        _check_width(nin, "nin")
-        _check_width(nout, "nout")
+        nin, nout = _check_width(nin, "nin"), _check_width(nout, "nout")
         rng = resolve_rng(seed, rng)
         self.nin = nin
         self.nout = nout
@@ -168,12 +174,11 @@ class MLP(Module):
 
     def __init__(self, nin: int, nouts, activation: str = "relu", output_activation: str = "linear", *,
                  init: str = "uniform", fused: bool = True, seed=None, rng=None):
-        _check_width(nin, "nin")
+        nin = _check_width(nin, "nin")
         nouts = list(nouts) if isinstance(nouts, (list, tuple)) else nouts
         if not isinstance(nouts, list) or not nouts:
-            raise ValueError(f"nouts should be a non-empty list of layer widths, got {nouts!r}")
-        for k, width in enumerate(nouts):
-            _check_width(width, f"nouts[{k}]")
+            raise ValueError(f"nouts should be a non-empty list of layer widths, got {nouts!r:.60}")
+        nouts = [_check_width(width, f"nouts[{k}]") for k, width in enumerate(nouts)]
         _check_choice(activation, ACTIVATIONS, "activation")
         _check_choice(output_activation, ACTIVATIONS, "output_activation")
         rng = resolve_rng(seed, rng)
@@ -256,16 +261,48 @@ def parameter_count(architecture: dict) -> int | None:
     return sum((nin + 1) * nout for nin, nout in zip(sizes, sizes[1:]))
 
 
+def load_model(path):
+    """Rebuild a `Neuron`, `Layer` or `MLP` from a file written by `save`, parameters included.
+
+    The architecture recorded in the file decides what is built; a file saved from any other
+    kind of module raises `ModelFileError` (create that module yourself and call its `load`).
+    Before anything is built, the parameter count the architecture implies must match the
+    file's parameters and be at most `MAX_LOAD_PARAMETERS`, so a corrupt or hostile size
+    is refused at once instead of building millions of Values.
+    """
+    document = read_model_file(path)
+    architecture = document["architecture"]
+    arguments = dict(architecture)
+    kind = arguments.pop("type", None)
+    builders = {"MLP": MLP, "Layer": Layer, "Neuron": Neuron}
+    if kind not in builders:
+        raise ModelFileError(f"{path}: load_model rebuilds MLP, Layer or Neuron, but the file holds {excerpt(repr(kind), 60)}")
+    count = parameter_count(architecture)
+    if count is not None:  # None: malformed sizes, which the constructor below reports cheaply
+        if count > MAX_LOAD_PARAMETERS:
+            raise ModelFileError(
+                f"{path}: architecture {excerpt(repr(architecture))} implies "
+                f"{count if count < 10**18 else 'over 10**18'} parameters, more than load_model builds "
+                f"(MAX_LOAD_PARAMETERS = {MAX_LOAD_PARAMETERS})"
+            )
+        if count != len(document["parameters"]):
+            raise ModelFileError(
+                f"{path}: architecture {excerpt(repr(architecture))} implies {count} parameters, "
+                f"but the file has {len(document['parameters'])}"
+            )
+    try:
+        model = builders[kind](**arguments, seed=0)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: corrupt architecture {excerpt(repr(architecture))}: {excerpt(str(exc))}") from None
+    load_document(model, document, path)  # the document already read: the file is read once
+    return model
+
+
 # -- helpers --------------------------------------------------------------------------------------
 
 
 def _input_leaf(xi, i: int, nin: int, module) -> Value:
-    if isinstance(xi, bool) or not isinstance(xi, (int, float)):
-        raise TypeError(f"{module!r} takes a list of {nin} inputs (numbers or Values), "
-                        f"but input {i} is {type(xi).__name__} {_short(xi)}")
-    if xi != xi:
-        raise ValueError(f"{module!r}: input {i} is NaN, which would silently poison every output and gradient")
-    return Value(xi, f"x{i}")
+    return Value(real_number(xi, f"{module!r}: input {i}"), f"x{i}")
 
 
 def _short(x) -> str:
@@ -279,14 +316,13 @@ def _prefix_labels(module, prefix: str) -> None:
         p.label = prefix + p.label
 
 
-def _check_width(n, what: str) -> None:
-    if type(n) is not int or n < 1:
-        raise ValueError(f"{what} should be a positive int, got {n!r}")
+def _check_width(n, what: str) -> int:
+    return whole_number(n, what, minimum=1)
 
 
 def _check_choice(value, choices, what: str) -> None:
     if value not in choices:
-        raise ValueError(f"unknown {what} {value!r}; choose one of {', '.join(choices)}")
+        raise ValueError(f"unknown {what} {value!r:.60}; choose one of {', '.join(choices)}")
 
 
 def _initializer(init: str, nin: int, nout: int, rng):

@@ -15,8 +15,12 @@ from __future__ import annotations
 import math
 
 from engine import Value, dot, sum_values
+from nn.module import real_number, whole_number
 
 REDUCTIONS = ("mean", "sum")
+
+LOSSES = ("hinge", "mse", "bce", "bce_with_logits", "cross_entropy")
+"""Loss names `resolve_loss` (and so `fit` and `train_step`) accept; a function works too."""
 
 
 def mse_loss(predictions, targets, reduction: str = "mean") -> Value:
@@ -43,7 +47,7 @@ def binary_cross_entropy(probabilities, targets, reduction: str = "mean", eps: f
     or within eps of it) passes no gradient. Targets must lie in [0, 1].
     """
     preds, targs = _batch(probabilities, targets, "binary_cross_entropy")
-    if not 0.0 < eps < 0.5:
+    if not 0.0 < real_number(eps, "binary_cross_entropy eps") < 0.5:
         raise ValueError(f"binary_cross_entropy needs 0 < eps < 0.5, got {eps!r}")
     terms = []
     for i, (p, t) in enumerate(zip(preds, targs)):
@@ -90,12 +94,13 @@ def hinge_loss(scores, labels, reduction: str = "mean") -> Value:
     preds, targs = _batch(scores, labels, "hinge_loss")
     terms = []
     for s, y in zip(preds, targs):
-        if y == 1 and not isinstance(y, bool):
+        label = real_number(y, "hinge_loss label")
+        if label == 1.0:
             terms.append((1.0 - s).relu())
-        elif y == -1:
+        elif label == -1.0:
             terms.append((s + 1.0).relu())
         else:
-            raise ValueError(f"hinge_loss labels must be -1 or +1, got {y!r} (for 0/1 labels use 2*y - 1)")
+            raise ValueError(f"hinge_loss labels must be -1 or +1, got {y!r}{_hinge_hint(label)}")
     return _reduce(terms, reduction)
 
 
@@ -114,8 +119,7 @@ def cross_entropy(logits, targets, reduction: str = "mean") -> Value:
         if not isinstance(row, (list, tuple)) or not row:
             raise ValueError(f"cross_entropy needs a non-empty list of logits per sample, got {row!r:.60}")
         row = [_as_value(z, "cross_entropy logit") for z in row]
-        if type(c) is not int or not 0 <= c < len(row):
-            raise ValueError(f"cross_entropy class index must be an int in [0, {len(row)}), got {c!r}")
+        c = _class_index(c, len(row), "cross_entropy class index")
         m = max(z.data for z in row)
         # The shift m is a constant: the log-sum-exp's gradient (the softmax) does not depend on it.
         lse = sum_values([(z - m).exp() for z in row]).log() + m
@@ -148,13 +152,71 @@ def l2_penalty(params, alpha: float) -> Value:
     The sum of squares is a single fused `dot(params, params)` node rather than one `*` node per
     parameter, which keeps every training step's graph small.
     """
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not math.isfinite(alpha) or alpha < 0:
+    weight = real_number(alpha, "l2_penalty alpha")
+    if not math.isfinite(weight) or weight < 0:
         raise ValueError(f"l2_penalty needs a finite alpha >= 0, got {alpha!r}")
     params = list(params)
     for p in params:
         if not isinstance(p, Value):
             raise TypeError(f"l2_penalty takes Values, not {type(p).__name__}")
-    return dot(params, params) * float(alpha)
+    return dot(params, params) * weight
+
+
+def resolve_loss(loss):
+    """The loss function `loss` names (one of `LOSSES`), or `loss` itself when it is a function
+    `(outputs, targets) -> Value`.
+
+        >>> resolve_loss("mse") is mse_loss
+        True
+    """
+    if isinstance(loss, str):
+        functions = {"hinge": hinge_loss, "mse": mse_loss, "bce": binary_cross_entropy,
+                     "bce_with_logits": binary_cross_entropy_with_logits, "cross_entropy": cross_entropy}
+        if loss not in functions:
+            raise ValueError(f"unknown loss {loss!r:.60}; choose one of {', '.join(LOSSES)} or pass a function "
+                             "(outputs, targets) -> Value")
+        return functions[loss]
+    if callable(loss):
+        return loss
+    raise TypeError(f"loss should be a name ({', '.join(LOSSES)}) or a function (outputs, targets) -> Value, "
+                    f"not {type(loss).__name__} {loss!r:.60}")
+
+
+def loss_targets(loss, y, classes: int | None = None) -> list:
+    """`y` checked whole for the loss `loss` names, and converted to that loss's convention.
+
+    "hinge" takes two classes labelled 0/1 or -1/+1 and gives -1/+1; "bce" and "bce_with_logits"
+    take 0/1 or -1/+1 labels (giving 0/1) or targets in [0, 1]; "mse" takes any finite numbers;
+    "cross_entropy" takes class indices 0..classes-1 (`classes`: the model's number of outputs,
+    when known). Numbers may be numpy's. A loss function gets `y` as it is. Errors name the
+    first bad sample, `y[i]`, so a training loop can check every label before its first step.
+
+        >>> loss_targets("hinge", [0, 1, 1])
+        [-1.0, 1.0, 1.0]
+    """
+    resolve_loss(loss)  # an unknown name or type is refused here too
+    if not isinstance(loss, str):
+        return y
+    y = list(y)
+    if loss == "cross_entropy":
+        return [_class_index(t, classes, f"loss='cross_entropy': y[{i}]") if classes else
+                whole_number(t, f"loss='cross_entropy': y[{i}]", minimum=0) for i, t in enumerate(y)]
+    values = [_number(t, f"loss={loss!r}: y[{i}]") for i, t in enumerate(y)]
+    if loss == "mse":
+        return values
+    if -1.0 in values and 0.0 in values:
+        raise ValueError(f"loss={loss!r}: labels mix 0 (y[{values.index(0.0)}]) and -1 (y[{values.index(-1.0)}]); "
+                         "use either 0/1 or -1/+1")
+    if loss == "hinge":
+        for i, v in enumerate(values):
+            if v not in (-1.0, 0.0, 1.0):
+                hint = _hinge_hint(v) if v != 0.0 else ""
+                raise ValueError(f"loss='hinge' takes two classes labelled 0/1 or -1/+1, but y[{i}] is {y[i]!r}{hint}")
+        return [1.0 if v == 1.0 else -1.0 for v in values]
+    for i, v in enumerate(values):
+        if v != -1.0 and not 0.0 <= v <= 1.0:
+            raise ValueError(f"loss={loss!r} takes 0/1 or -1/+1 labels or targets in [0, 1], but y[{i}] is {y[i]!r}")
+    return [0.0 if v == -1.0 else v for v in values]
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -187,9 +249,7 @@ def _as_value(p, what: str) -> Value:
 
 
 def _number(t, what: str) -> float:
-    if isinstance(t, bool) or not isinstance(t, (int, float)):
-        raise ValueError(f"{what} should be a number, got {t!r}")
-    t = float(t)
+    t = real_number(t, what)
     if not math.isfinite(t):
         raise ValueError(f"{what} should be finite, got {t!r}")
     return t
@@ -200,6 +260,22 @@ def _unit_target(t, name: str) -> float:
     if not 0.0 <= t <= 1.0:
         raise ValueError(f"{name} targets must lie in [0, 1], got {t!r}")
     return t
+
+
+def _class_index(c, classes: int, where: str) -> int:
+    c = whole_number(c, where)
+    if not 0 <= c < classes:
+        raise ValueError(f"{where} must be one of the classes 0..{classes - 1} (one per output), got {c!r}")
+    return c
+
+
+def _hinge_hint(label: float) -> str:
+    """What to do about a label hinge cannot take: 2*y - 1 turns 0/1 labels into -1/+1, and only those."""
+    if label == 0.0:
+        return " (for 0/1 labels use 2*y - 1, or fit(loss='hinge'), which converts them)"
+    if label.is_integer() and label > 1:
+        return " (hinge separates two classes; for more, use cross_entropy with one output per class)"
+    return ""
 
 
 def _reduce(terms: list[Value], reduction: str) -> Value:

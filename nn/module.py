@@ -8,14 +8,16 @@ A module finds its parameters by walking its own attributes in the order they we
 a `Value` with `param=True` is a parameter, a `Module` is a child, and a list or tuple of either
 is numbered. That walk gives every parameter a stable dotted name such as
 `layers.0.neurons.3.w.1`, which is what `state_dict()` and saved model files use. The file
-format itself lives in `nn.serialization`.
+format itself lives in `nn.serialization`, which imports nothing from `nn`.
 """
 
 from __future__ import annotations
 
+import numbers
 import random
 
 from engine import Value, name_scope
+from engine.core.value import as_float
 from nn import serialization
 
 
@@ -102,8 +104,10 @@ class Module:
 
         Raises `ModelFileError` (a ValueError) naming the problem when the file is not JSON, not
         a gradwalk model file, from a newer format version, saved from a different architecture,
-        or has missing, extra, non-numeric or non-finite parameters. The model is unchanged
-        whenever loading is refused. A missing file raises the usual `FileNotFoundError`.
+        or has missing, extra, non-numeric or non-finite parameters; also when `path` is not a
+        regular file (a directory, a FIFO, a device: refused before anything is read) or is larger
+        than `nn.MAX_FILE_BYTES`. The model is unchanged whenever loading is refused. A missing
+        file raises the usual `FileNotFoundError`.
         """
         serialization.load_into(self, path)
 
@@ -124,9 +128,44 @@ def resolve_rng(seed=None, rng=None) -> random.Random:
         if not isinstance(rng, random.Random):
             raise TypeError(f"rng should be a random.Random, not {type(rng).__name__}")
         return rng
-    if seed is not None and (type(seed) is not int):
-        raise TypeError(f"seed should be an int, not {type(seed).__name__}")
+    if seed is not None:
+        seed = whole_number(seed, "seed")
     return random.Random(seed)
+
+
+def real_number(x, where: str) -> float:
+    """`x` as a float, by the engine's one rule for plain numbers (`as_float`): any real number
+    (int, float, numpy's scalars such as np.float32 or np.int64), never a bool, never NaN.
+
+    Every number `nn` takes (inputs, labels, learning rates, coefficients) comes through here or
+    `whole_number`, so all of them accept and refuse the same things, with the same words.
+    """
+    if type(x) is float and x == x:  # the common case, without a call
+        return x
+    try:
+        return as_float(x, where)
+    except TypeError:
+        raise number_error(x, where, "a real number (int, float or a numpy scalar)") from None
+
+
+def whole_number(x, where: str, minimum: int | None = None) -> int:
+    """`x` as an int (an int or a numpy integer, never a bool); ValueError when below `minimum`."""
+    if not isinstance(x, numbers.Integral) or isinstance(x, bool):
+        raise number_error(x, where, "a whole number (int or a numpy integer)")
+    if minimum is not None and x < minimum:
+        raise ValueError(f"{where} should be an int >= {minimum}, got {x!r}")
+    return int(x)
+
+
+def number_error(x, where: str, wanted: str) -> TypeError:
+    """The TypeError for `x` given where `wanted` was needed; a bool, Python's or numpy's, always
+    gets the same words."""
+    if type(x).__name__ in ("bool", "bool_"):
+        return TypeError(f"{where} should be {wanted}, not the bool {x!r}: True and False are not "
+                         "numbers here (write 1 or 0)")
+    shown = repr(x)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return TypeError(f"{where} should be {wanted}, not {type(x).__name__} {shown}")
 
 
 # -- helpers --------------------------------------------------------------------------------------

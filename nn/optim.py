@@ -9,7 +9,9 @@ state exactly as they were.
 
 The learning rate is the attribute `lr`, which may be changed between steps, or a schedule: a
 callable taking the number of steps taken so far (0 on the first step) and returning the rate,
-e.g. `lr=lambda t: 1.0 - 0.9 * t / 100`.
+e.g. `lr=lambda t: 1.0 - 0.9 * t / 100`. The other settings (`momentum`, `betas`, `eps`, ...) are
+attributes too and may be changed as well: every `step()` checks them all again before it
+changes anything.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import math
 
 from engine import Value
+from nn.module import real_number
 
 
 class NonFiniteGradientError(FloatingPointError):
@@ -27,7 +30,8 @@ class Optimizer:
     """Shared bookkeeping: the parameter list, the learning rate or schedule, the step count.
 
     Subclasses implement `_updates(lr)`, returning the new data for every parameter and a
-    function that commits their new internal state; `step()` does the checking and writing.
+    function that commits their new internal state, and `_check_settings()`, which checks their
+    settings (and stores them as floats); `step()` does the checking and writing.
     """
 
     def __init__(self, params, lr):
@@ -49,9 +53,10 @@ class Optimizer:
     def current_lr(self) -> float:
         """The learning rate the next `step()` will use (the schedule evaluated at `steps`)."""
         lr = self.lr(self.steps) if callable(self.lr) else self.lr
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr < 0:
+        rate = real_number(lr, f"learning rate (at step {self.steps})")
+        if not math.isfinite(rate) or rate < 0:
             raise ValueError(f"learning rate must be a finite number >= 0, got {lr!r} at step {self.steps}")
-        return float(lr)
+        return rate
 
     def zero_grad(self) -> None:
         """Set every parameter's `grad` to 0.0."""
@@ -61,6 +66,7 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter once from its current `grad`."""
         lr = self.current_lr()
+        self._check_settings()  # they may have been changed since the last step
         params = self.params
         for i, p in enumerate(params):
             g = p.grad
@@ -84,6 +90,26 @@ class Optimizer:
     def _updates(self, lr: float):
         raise NotImplementedError
 
+    def _check_settings(self) -> None:
+        pass
+
+    def _coefficient(self, x, what: str, upper=None) -> float:
+        """x as a float in [0, upper) (or [0, inf) when upper is None), else an error naming it."""
+        where = f"{type(self).__name__} {what}"
+        value = real_number(x, where)
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"{where} must be a finite number >= 0, got {x!r}")
+        if upper is not None and value >= upper:
+            raise ValueError(f"{where} must be in [0, {upper:g}), got {x!r}")
+        return value
+
+    def _positive_eps(self) -> float:
+        eps = self._coefficient(self.eps, "eps")
+        if eps == 0.0:  # it is what keeps a zero gradient from dividing by zero
+            raise ValueError(f"{type(self).__name__} eps must be > 0: it keeps a parameter with zero gradient "
+                             "from dividing by zero")
+        return eps
+
 
 class SGD(Optimizer):
     """Stochastic gradient descent, optionally with momentum and weight decay.
@@ -98,14 +124,20 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr, momentum: float = 0.0, weight_decay: float = 0.0):
         super().__init__(params, lr)
-        self.momentum = _check_coefficient(momentum, "momentum", upper=None)
-        if self.momentum >= 1.0:
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self._check_settings()
+        self.buffers = None  # momentum buffers, created on the first step as PyTorch does
+
+    def _check_settings(self) -> None:
+        momentum = self._coefficient(self.momentum, "momentum")
+        if momentum >= 1.0:
             # PyTorch accepts it, but the buffer then sums every past gradient undiminished (or
             # amplified), so the steps never shrink and training cannot settle.
-            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}: from 1 up, old gradients never "
-                             "fade and the steps keep growing (0.9 is usual)")
-        self.weight_decay = _check_coefficient(weight_decay, "weight_decay", upper=None)
-        self.buffers = None  # momentum buffers, created on the first step as PyTorch does
+            raise ValueError(f"SGD momentum must be in [0, 1), got {self.momentum!r}: from 1 up, old gradients "
+                             "never fade and the steps keep growing (0.9 is usual)")
+        self.momentum = momentum
+        self.weight_decay = self._coefficient(self.weight_decay, "weight_decay")
 
     def _updates(self, lr):
         wd, mu = self.weight_decay, self.momentum
@@ -134,15 +166,19 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0):
         super().__init__(params, lr)
-        if not isinstance(betas, (list, tuple)) or len(betas) != 2:
-            raise ValueError(f"betas should be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (_check_coefficient(betas[0], "beta1", upper=1.0), _check_coefficient(betas[1], "beta2", upper=1.0))
-        self.eps = _check_coefficient(eps, "eps", upper=None)
-        if self.eps == 0.0:  # it is what keeps a zero gradient from dividing by zero
-            raise ValueError("eps must be > 0: it keeps a parameter with zero gradient from dividing by zero")
-        self.weight_decay = _check_coefficient(weight_decay, "weight_decay", upper=None)
+        self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
+        self._check_settings()
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
+
+    def _check_settings(self) -> None:
+        betas = self.betas
+        if not isinstance(betas, (list, tuple)) or len(betas) != 2:
+            raise ValueError(f"Adam betas should be a pair (beta1, beta2), got {betas!r:.60}")
+        # beta = 1 would divide by 1 - beta**t = 0 in the bias correction
+        self.betas = (self._coefficient(betas[0], "beta1", upper=1.0), self._coefficient(betas[1], "beta2", upper=1.0))
+        self.eps = self._positive_eps()
+        self.weight_decay = self._coefficient(self.weight_decay, "weight_decay")
 
     def _updates(self, lr):
         b1, b2 = self.betas
@@ -175,12 +211,14 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0):
         super().__init__(params, lr)
-        self.alpha = _check_coefficient(alpha, "alpha", upper=1.0)
-        self.eps = _check_coefficient(eps, "eps", upper=None)
-        if self.eps == 0.0:  # it is what keeps a zero gradient from dividing by zero
-            raise ValueError("eps must be > 0: it keeps a parameter with zero gradient from dividing by zero")
-        self.weight_decay = _check_coefficient(weight_decay, "weight_decay", upper=None)
+        self.alpha, self.eps, self.weight_decay = alpha, eps, weight_decay
+        self._check_settings()
         self.v = [0.0] * len(self.params)
+
+    def _check_settings(self) -> None:
+        self.alpha = self._coefficient(self.alpha, "alpha", upper=1.0)
+        self.eps = self._positive_eps()
+        self.weight_decay = self._coefficient(self.weight_decay, "weight_decay")
 
     def _updates(self, lr):
         alpha, eps, wd = self.alpha, self.eps, self.weight_decay
@@ -199,12 +237,3 @@ class RMSprop(Optimizer):
 
 def _nothing() -> None:
     pass
-
-
-def _check_coefficient(x, what: str, upper):
-    """x as a float in [0, upper) (or [0, inf) when upper is None), else ValueError."""
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or x < 0:
-        raise ValueError(f"{what} must be a finite number >= 0, got {x!r}")
-    if upper is not None and x >= upper:
-        raise ValueError(f"{what} must be in [0, {upper:g}), got {x!r}")
-    return float(x)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from engine import Value, no_grad
+from nn.module import whole_number
 from nn.prediction import class_labels, default_threshold, predicted_class
 
 _FORMATS = {".png": "png", ".svg": "svg"}
@@ -57,7 +58,8 @@ def plot_decision_boundary(model, X, y, path, *, resolution: int = 80, threshold
         raise ValueError(f"need the same non-zero number of samples and labels, got {len(X)} and {len(y)}")
     if any(len(x) != 2 for x in X):
         raise ValueError("plot_decision_boundary needs 2-D inputs [x1, x2]")
-    if type(resolution) is not int or not 2 <= resolution <= 1000:
+    resolution = whole_number(resolution, "resolution")
+    if not 2 <= resolution <= 1000:
         raise ValueError(f"resolution must be an int in [2, 1000], got {resolution!r}")
     classes = class_labels(y)
     if classes is None:

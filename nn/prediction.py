@@ -16,10 +16,10 @@ Binary labels may be written 0/1 or -1/+1: for the comparison, -1 counts as clas
 
 from __future__ import annotations
 
-import math
 
 from engine import Value, as_value, no_grad
 from nn.losses import softmax
+from nn.module import real_number
 
 
 def predicted_class(output, threshold: float = 0.0) -> int:
@@ -114,7 +114,11 @@ def class_labels(y):
     """
     classes = []
     for t in y:
-        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t != int(t) or t < -1:
+        try:
+            t = real_number(t, "label")
+        except (TypeError, ValueError):
+            return None
+        if not t.is_integer() or t < -1:  # is_integer is False for infinities too
             return None
         classes.append(int(t))
     if -1 in classes:

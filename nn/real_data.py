@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import csv
 import math
+import numbers
 import os
+
+from nn.module import real_number
 
 
 def load_digits(*, scale: bool = True):
@@ -62,8 +65,9 @@ def load_csv(path, target=-1, *, header="auto", delimiter: str = ","):
     """
     if header not in ("auto", True, False):
         raise ValueError(f"header should be 'auto', True or False, got {header!r}")
-    if isinstance(target, bool) or not isinstance(target, (int, str)):
-        raise TypeError(f"target should be a column name (str) or index (int), got {target!r}")
+    if isinstance(target, bool) or not isinstance(target, (numbers.Integral, str)):
+        raise TypeError(f"target should be a column name (str) or index (int), got {target!r:.60}")
+    target = target if isinstance(target, str) else int(target)
     name = os.fspath(path)
     rows = _read_csv_rows(name, delimiter)
     if not rows:
@@ -265,8 +269,9 @@ def _numeric_rows(X, width, what: str) -> list[list[float]]:
         if len(row) != expected:
             source = "the first sample" if width is None else "the fitted data"
             raise ValueError(f"{what}: X[{i}] has {len(row)} features, but {source} has {expected}")
-        for k, v in enumerate(row):
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise ValueError(f"{what}: X[{i}][{k}] is {v!r:.40}; need a finite number")
-        rows[i] = [float(v) for v in row]
+        values = [real_number(v, f"{what}: X[{i}][{k}]") for k, v in enumerate(row)]
+        for k, v in enumerate(values):
+            if not math.isfinite(v):
+                raise ValueError(f"{what}: X[{i}][{k}] is {v!r}; need a finite number")
+        rows[i] = values
     return rows

@@ -8,8 +8,12 @@ A model file is one JSON object:
 
 Saving writes the file atomically: a crash leaves the old file or the new one, never a mixture.
 Loading checks the whole file before it changes a single parameter, so a refused file never
-leaves a model half-loaded. `Module.save`, `Module.load`, `Module.load_state_dict` and
-`nn.load_model` all come here.
+leaves a model half-loaded. `Module.save`, `Module.load` and `Module.load_state_dict` come here,
+and so does `nn.layers.load_model`, which rebuilds a network from a file.
+
+This module knows the file and nothing of the layers: it reads and writes any object with
+`named_parameters()` and `architecture()`, so it imports nothing from `nn` (only the engine's
+number check).
 """
 
 from __future__ import annotations
@@ -20,16 +24,17 @@ import os
 import stat
 import tempfile
 
+from engine.core.value import as_float
+
 FILE_FORMAT = "gradwalk-model"
 """The marker in every saved model file; `load` refuses JSON without it."""
 
 FILE_VERSION = 1
 """The version of the file layout written by `save`; `load` reads this version and older."""
 
-MAX_LOAD_PARAMETERS = 1_000_000
-"""The largest model `load_model` builds: every parameter is a Python object, so a million
-already takes seconds and hundreds of MB (build a bigger one yourself and call its `load`)."""
-
+MAX_FILE_BYTES = 128 * 2**20
+"""The largest model file `load` reads (128 MiB, about two million parameters): a bigger file
+is refused before it is read, so a device or a runaway file cannot fill the memory."""
 
 class ModelFileError(ValueError):
     """A model file (or state dict) that cannot be loaded; the message says what is wrong."""
@@ -148,12 +153,17 @@ def _fsync_directory(directory: str) -> None:
 def load_into(module, path) -> None:
     """Load the parameters saved in `path` into `module` (see `Module.load`)."""
     path = os.fspath(path)
-    document = read_model_file(path)
+    load_document(module, read_model_file(path), path)
+
+
+def load_document(module, document: dict, path) -> None:
+    """Set `module`'s parameters from `document` (as `read_model_file` returns it), read from `path`,
+    after checking that the architecture matches and every parameter is there and finite."""
     mine = module.architecture()
     if document["architecture"] != mine:
         raise ModelFileError(
-            f"{path}: saved from a different architecture: file has {document['architecture']}, "
-            f"this model is {mine}"
+            f"{path}: saved from a different architecture: file has {excerpt(repr(document['architecture']))}, "
+            f"this model is {excerpt(repr(mine))}"
         )
     try:
         set_parameters(module, document["parameters"])
@@ -177,11 +187,11 @@ def read_model_file(path) -> dict:
     """Read and check the envelope of a saved model file (format marker, version, sections).
 
     Returns the decoded document; the parameters themselves are checked against a model later.
+    Anything but a regular file, and a file over `MAX_FILE_BYTES`, is refused unread.
     """
     path = os.fspath(path)
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        text = _read_bytes(path).decode("utf-8")
     except UnicodeDecodeError:
         raise ModelFileError(f"{path}: not a gradwalk model file (not UTF-8 text)") from None
     try:
@@ -198,7 +208,8 @@ def read_model_file(path) -> dict:
         raise ModelFileError(f"{path}: not a gradwalk model file (no \"format\": \"{FILE_FORMAT}\" marker)")
     version = document.get("version")
     if type(version) is not int or version < 1:
-        raise ModelFileError(f"{path}: corrupt model file: version should be a positive integer, got {version!r}")
+        raise ModelFileError(f"{path}: corrupt model file: version should be a positive integer, "
+                             f"got {excerpt(repr(version))}")
     if version > FILE_VERSION:
         raise ModelFileError(
             f"{path}: saved by a newer gradwalk (file version {version}); this version reads up to {FILE_VERSION}"
@@ -210,42 +221,34 @@ def read_model_file(path) -> dict:
     return document
 
 
-def load_model(path):
-    """Rebuild a `Neuron`, `Layer` or `MLP` from a file written by `save`, parameters included.
+def _read_bytes(path: str) -> bytes:
+    """The bytes of the regular file at `path`, at most `MAX_FILE_BYTES` of them."""
+    _refuse_special(path, os.stat(path).st_mode)  # before opening: a FIFO or socket would block or fail
+    # O_NONBLOCK: should the path become a FIFO meanwhile, opening it must still not wait for a writer.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    with os.fdopen(os.open(path, flags), "rb") as f:
+        info = os.fstat(f.fileno())
+        _refuse_special(path, info.st_mode)  # again on what was opened: no swap between check and read
+        limit = MAX_FILE_BYTES
+        if info.st_size > limit:
+            raise _too_large(path, f"{info.st_size} bytes", limit)
+        data = f.read(limit + 1)  # a file can grow while it is read (or report size 0, as in /proc)
+    if len(data) > limit:
+        raise _too_large(path, f"over {limit} bytes", limit)
+    return data
 
-    The architecture recorded in the file decides what is built; a file saved from any other
-    kind of module raises `ModelFileError` (create that module yourself and call its `load`).
-    Before anything is built, the parameter count the architecture implies must match the
-    file's parameters and be at most `MAX_LOAD_PARAMETERS`, so a corrupt or hostile size
-    is refused at once instead of building millions of Values.
-    """
-    from nn import layers  # nn.layers builds on nn.module, which imports this module
 
-    document = read_model_file(path)
-    arch = dict(document["architecture"])
-    kind = arch.pop("type", None)
-    builders = {"MLP": layers.MLP, "Layer": layers.Layer, "Neuron": layers.Neuron}
-    if kind not in builders:
-        raise ModelFileError(f"{path}: load_model rebuilds MLP, Layer or Neuron, but the file holds {kind!r}")
-    count = layers.parameter_count(document["architecture"])
-    if count is not None:  # None: malformed sizes, which the constructor below reports cheaply
-        if count > MAX_LOAD_PARAMETERS:
-            raise ModelFileError(
-                f"{path}: architecture {_brief(document['architecture'])} implies "
-                f"{count if count < 10**18 else 'over 10**18'} parameters, more than load_model builds "
-                f"(MAX_LOAD_PARAMETERS = {MAX_LOAD_PARAMETERS})"
-            )
-        if count != len(document["parameters"]):
-            raise ModelFileError(
-                f"{path}: architecture {_brief(document['architecture'])} implies {count} parameters, "
-                f"but the file has {len(document['parameters'])}"
-            )
-    try:
-        model = builders[kind](**arch, seed=0)
-    except (TypeError, ValueError) as exc:
-        raise ModelFileError(f"{path}: corrupt architecture {document['architecture']}: {exc}") from None
-    model.load(path)
-    return model
+def _refuse_special(path: str, mode: int) -> None:
+    if stat.S_ISDIR(mode):
+        raise ModelFileError(f"{path}: cannot load a directory; give the path of a saved model file")
+    if not stat.S_ISREG(mode):
+        raise ModelFileError(f"{path}: cannot load it: not a regular file (a {_file_kind(mode)}); "
+                             "give the path of a saved model file")
+
+
+def _too_large(path: str, size: str, limit: int) -> ModelFileError:
+    return ModelFileError(f"{path}: too large for a model file ({size}); load reads at most "
+                          f"MAX_FILE_BYTES = {limit} bytes ({limit / 2**20:g} MiB)")
 
 
 def _checked_values(state, named) -> list[float]:
@@ -266,29 +269,31 @@ def _checked_values(state, named) -> list[float]:
     values = []
     for name in expected:
         v = state[name]
-        if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise ModelFileError(f"parameter {name!r} should be a single number, got {type(v).__name__} {v!r:.60}")
         try:
-            v = float(v)
+            v = as_float(v, f"parameter {name!r}")  # numpy's numbers too (a state dict built by hand)
+        except TypeError:
+            raise ModelFileError(f"parameter {name!r} should be a single number, got {type(v).__name__} {v!r:.60}") from None
         except OverflowError:  # an int too large for a float, e.g. 400 digits
             raise ModelFileError(
-                f"parameter {name!r} is an integer too large for a float ({v.bit_length()} bits)"
+                f"parameter {name!r} is an integer too large for a float ({int(v).bit_length()} bits)"
             ) from None
+        except ValueError:  # NaN
+            raise ModelFileError(f"parameter {name!r} is nan; only finite numbers can be loaded") from None
         if not math.isfinite(v):
             raise ModelFileError(f"parameter {name!r} is {v!r}; only finite numbers can be loaded")
         values.append(v)
     return values
 
 
+def excerpt(text: str, limit: int = 200) -> str:
+    """`text` cut to `limit` characters: what an error message quotes of a file's contents, so a
+    hostile 5 MB field gives a short message, not a 5 MB one."""
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text) - limit} more characters)"
+
+
 def _few(names: list, limit: int = 5) -> str:
-    shown = ", ".join(repr(n) for n in names[:limit])
+    shown = ", ".join(excerpt(repr(n), 60) for n in names[:limit])
     return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
-
-
-def _brief(architecture: dict) -> str:
-    # A hostile architecture can hold huge numbers; keep the message readable.
-    text = str(architecture)
-    return text if len(text) <= 200 else text[:200] + "...}"
 
 
 class _DuplicateKey(Exception):

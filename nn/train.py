@@ -12,8 +12,10 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 
+from engine import Value, no_grad
 from nn import losses as _losses
-from nn.module import resolve_rng
+from nn.losses import LOSSES, loss_targets, resolve_loss
+from nn.module import real_number, resolve_rng, whole_number
 from nn.optim import SGD, NonFiniteGradientError, Optimizer
 from nn.prediction import class_labels, default_threshold, output_activation, predicted_class
 
@@ -44,10 +46,6 @@ class History:
         return len(self.loss)
 
 
-LOSSES = ("hinge", "mse", "bce", "bce_with_logits", "cross_entropy")
-"""Loss names `fit` and `train_step` accept (a callable `loss(outputs, targets) -> Value` works too)."""
-
-
 def train_step(model, X, y, loss, optimizer, *, tape=None) -> float:
     """One step of gradient descent on the batch `(X, y)`; returns the loss before the update.
 
@@ -62,7 +60,8 @@ def train_step(model, X, y, loss, optimizer, *, tape=None) -> float:
     `loss` is a callable `(outputs, targets) -> Value` or a name from `LOSSES` (named binary
     losses accept 0/1 or -1/+1 labels, see `fit`). A NaN or infinite loss (or an overflow while
     computing it) raises `TrainingDivergedError`, and a NaN or infinite gradient
-    `NonFiniteGradientError`, both before any parameter changes.
+    `NonFiniteGradientError`, both before any parameter changes; so does the TypeError for a model
+    that is not callable, an optimizer that is not an `Optimizer`, or a loss that returns no Value.
 
     `tape`: a `nn.replay.TapedModel` of `model` (what `fit(..., replay=True)` passes). The model's
     part of the step then runs for the whole batch at once, replayed with numpy, and the loss is
@@ -77,12 +76,18 @@ def train_step(model, X, y, loss, optimizer, *, tape=None) -> float:
         >>> train_step(model, X, y, "hinge", optimizer) < first
         True
     """
-    loss_fn, targets = _resolve_loss(loss, y)
+    if not callable(model):
+        raise TypeError(f"model should be a callable model such as MLP(...), not {_shown(model)}")
+    _check_is_optimizer(optimizer)
+    loss_fn, targets = resolve_loss(loss), loss_targets(loss, y)
     try:
         outputs = tape.forward(X) if tape is not None else [model(x) for x in X]
         total = loss_fn(outputs, targets)
     except ArithmeticError as exc:  # the engine refuses overflow and NaN results as they happen
         raise _diverged(f"the forward pass failed ({exc})", optimizer) from exc
+    if not isinstance(total, Value):
+        raise TypeError(f"the loss function returned {_shown(total)}; it should return one Value built from "
+                        "the outputs (such as mse_loss(outputs, targets)), so backward() reaches the parameters")
     value = total.data
     if not math.isfinite(value):
         raise _diverged(f"loss is {value!r}", optimizer)
@@ -117,22 +122,22 @@ def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs
             (`nn.replay`): the same training up to rounding, many times faster. Needs numpy
             (`pip install 'gradwalk[fast]'`), and a model that takes the same path for every input.
 
-    Raises TrainingDivergedError when the loss or a gradient stops being finite, naming the
-    epoch and step; the parameters then hold the last finite values.
+    Every argument, sample and label is checked before the first step (numbers may be numpy's;
+    bools are refused), so a mistake raises TypeError or ValueError naming it, with the model
+    untouched. Raises TrainingDivergedError when the loss or a gradient stops being finite, naming
+    the epoch and step; the parameters then hold the last finite values.
     """
+    if not callable(model) or not callable(getattr(model, "parameters", None)):
+        raise TypeError(f"fit trains a model with parameters (an nn Module such as MLP(...)), not {_shown(model)}")
     X, y = list(X), list(y)
     if not X:
         raise ValueError("fit needs at least one sample, got an empty dataset")
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
-    if type(epochs) is not int or epochs < 1:
-        raise ValueError(f"epochs must be an int >= 1, got {epochs!r}")
+    epochs = whole_number(epochs, "epochs", minimum=1)
     n = len(X)
-    if batch_size is None:
-        batch_size = n
-    elif type(batch_size) is not int or batch_size < 1:
-        raise ValueError(f"batch_size must be None or an int >= 1, got {batch_size!r}")
-    loss_fn, targets = _resolve_loss(loss, y)
+    batch_size = n if batch_size is None else whole_number(batch_size, "batch_size (None or an int)", minimum=1)
+    loss_fn = resolve_loss(loss)
     if isinstance(loss, str) and loss == "bce":
         _check_probability_output(model)
     params = model.parameters()
@@ -140,10 +145,15 @@ def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs
         optimizer = SGD(params, lr=0.1)
     else:
         _check_optimizer(optimizer, model, params)
+    l2 = real_number(l2, "l2")
     if l2:
         _losses.l2_penalty([], l2)  # validates l2 before any training happens
+    # Everything is checked before the first step, so a bad sample never leaves a half-trained model.
+    _check_samples(model, X)
+    classes = _output_count(model, X[0]) if isinstance(loss, str) and loss == "cross_entropy" else None
+    targets = loss_targets(loss, y, classes)
     shuffler = resolve_rng(seed, rng)
-    positives = class_labels(y)  # None when y are not class labels
+    positives = _accuracy_classes(targets if isinstance(loss, str) else y)  # None: y are not class labels
     threshold = default_threshold(model)
     if isinstance(loss, str) and loss == "mse" and positives is not None:
         threshold = _label_midpoint(y)
@@ -198,20 +208,39 @@ def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs
 # -- helpers --------------------------------------------------------------------------------------
 
 
-def _resolve_loss(loss, y):
-    """The loss function and the targets converted to its label convention."""
-    if callable(loss):
-        return loss, y
-    if loss == "hinge":
-        return _losses.hinge_loss, [(-1 if t == 0 else t) if _is_label(t) else t for t in y]
-    if loss in ("bce", "bce_with_logits"):
-        fn = _losses.binary_cross_entropy if loss == "bce" else _losses.binary_cross_entropy_with_logits
-        return fn, [(0 if t == -1 else t) if _is_label(t) else t for t in y]
-    if loss == "mse":
-        return _losses.mse_loss, y
-    if loss == "cross_entropy":
-        return _losses.cross_entropy, y
-    raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSSES)} or pass a function")
+def _check_samples(model, X) -> None:
+    """Refuse a sample a built-in model could not take (the wrong length, not numbers, NaN)."""
+    nin = getattr(model, "nin", None)
+    if type(nin) is not int:
+        return  # a model of the user's own: its own forward says what it takes
+    for i, x in enumerate(X):
+        if isinstance(x, (str, bytes)) or not hasattr(x, "__len__"):
+            raise TypeError(f"X[{i}] should be a list of {nin} inputs, not {_shown(x)}")
+        if len(x) != nin:
+            raise ValueError(f"{model!r} expects {nin} inputs, got {len(x)} in X[{i}]")
+        for j, xj in enumerate(x):
+            if not isinstance(xj, Value):
+                real_number(xj, f"X[{i}][{j}]")
+
+
+def _output_count(model, x) -> int:
+    """How many outputs `model` gives for the sample x (one forward pass, building no graph)."""
+    with no_grad():
+        out = model(x)
+    return len(out) if isinstance(out, (list, tuple)) else 1
+
+
+def _accuracy_classes(y):
+    """The class of every sample, for the history's accuracy; None when y are not class labels."""
+    try:
+        return class_labels(y)
+    except ValueError:  # e.g. regression targets such as -1, 0, 2, which are not labels at all
+        return None
+
+
+def _shown(x) -> str:
+    text = repr(x)
+    return f"{type(x).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
 
 
 def _diverged(what: str, optimizer) -> TrainingDivergedError:
@@ -222,14 +251,19 @@ def _diverged(what: str, optimizer) -> TrainingDivergedError:
 
 def _check_optimizer(optimizer, model, params) -> None:
     """Refuse an optimizer that cannot train `model`: it would step, and nothing would change."""
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer should be an nn.optim Optimizer, not {type(optimizer).__name__}")
+    _check_is_optimizer(optimizer)
     mine = {id(p) for p in params}
     if not any(id(p) in mine for p in optimizer.params):
         raise ValueError(
             f"the optimizer holds none of the parameters of {model!r}, so training would change nothing; "
             f"build it from this model: {type(optimizer).__name__}(model.parameters(), ...)"
         )
+
+
+def _check_is_optimizer(optimizer) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer should be an nn.optim Optimizer such as SGD(model.parameters(), lr=0.1), "
+                        f"not {_shown(optimizer)}")
 
 
 def _check_probability_output(model) -> None:
@@ -247,10 +281,6 @@ def _label_midpoint(y) -> float:
     """The boundary of an MSE model trained on binary labels: 0.5 for 0/1, 0.0 for -1/+1."""
     low = -1.0 if any(t == -1 for t in y) else 0.0
     return (low + 1.0) / 2
-
-
-def _is_label(t) -> bool:
-    return not isinstance(t, bool) and isinstance(t, (int, float)) and t in (-1, 0, 1)
 
 
 def _progress_bar(progress, epochs: int):

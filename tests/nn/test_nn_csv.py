@@ -176,9 +176,10 @@ def test_standardizer_refuses_bad_input_and_keeps_its_state():
     bad_fits = [
         ([], ValueError, "needs at least one sample, got none"),
         ([[1.0, 2.0], [3.0]], ValueError, r"X\[1\] has 1 features, but the first sample has 2"),
-        ([[1.0, math.nan]], ValueError, r"X\[0\]\[1\] is nan; need a finite number"),
-        ([[1.0, True]], ValueError, r"X\[0\]\[1\] is True; need a finite number"),
-        ([[1.0, "2"]], ValueError, r"X\[0\]\[1\] is '2'; need a finite number"),
+        ([[1.0, math.nan]], ValueError, r"X\[0\]\[1\] got NaN"),
+        ([[1.0, math.inf]], ValueError, r"X\[0\]\[1\] is inf; need a finite number"),
+        ([[1.0, True]], TypeError, r"X\[0\]\[1\] should be a real number .* not the bool True"),
+        ([[1.0, "2"]], TypeError, r"X\[0\]\[1\] should be a real number .* not str '2'"),
         ([[]], ValueError, "the samples have no features"),
         (5, TypeError, "needs a list of samples"),
         ([[1.7e308], [-1.7e308], [-1.7e308]], ValueError, "feature 0 spans more than a float can hold"),

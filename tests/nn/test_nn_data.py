@@ -61,7 +61,6 @@ def test_blobs_and_spiral_many_classes():
 
 @pytest.mark.parametrize("call, message", [
     (lambda: make_moons(1), "n_samples"),
-    (lambda: make_moons(10.0), "n_samples"),
     (lambda: make_moons(10, noise=-0.1), "noise"),
     (lambda: make_moons(10, noise=math.nan), "noise"),
     (lambda: make_circles(10, factor=1.5), "factor"),
@@ -74,6 +73,19 @@ def test_blobs_and_spiral_many_classes():
 ])
 def test_bad_arguments(call, message):
     with pytest.raises(ValueError, match=message):
+        call()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: make_moons(10.0), "n_samples should be a whole number"),
+    (lambda: make_moons(True), "n_samples should be a whole number .* not the bool True"),
+    (lambda: make_moons(10, noise="0.1"), "noise should be a real number"),
+    (lambda: make_blobs(10, centers=True), "centers should be a whole number .* not the bool True"),
+    (lambda: make_spiral(10, classes=2.0), "classes should be a whole number"),
+    (lambda: make_circles(10, factor=None), "factor should be a real number"),
+])
+def test_arguments_of_the_wrong_type(call, message):
+    with pytest.raises(TypeError, match=message):
         call()
 
 

@@ -166,13 +166,13 @@ def test_label_domains():
         binary_cross_entropy([Value(0.5)], [2])
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         binary_cross_entropy_with_logits([Value(0.5)], [-1])
-    with pytest.raises(ValueError, match="-1 or \\+1"):
+    with pytest.raises(ValueError, match=r"-1 or \+1, got 0 \(for 0/1 labels use 2\*y - 1"):
         hinge_loss([Value(0.5)], [0])
-    with pytest.raises(ValueError, match="-1 or \\+1"):
+    with pytest.raises(TypeError, match="hinge_loss label should be a real number .* not the bool True"):
         hinge_loss([Value(0.5)], [True])
-    with pytest.raises(ValueError, match=r"in \[0, 3\)"):
+    with pytest.raises(ValueError, match=r"classes 0..2 \(one per output\), got 3"):
         cross_entropy([_vals(1, 2, 3)], [3])
-    with pytest.raises(ValueError, match=r"in \[0, 2\)"):
+    with pytest.raises(ValueError, match=r"classes 0..1 \(one per output\), got -1"):
         cross_entropy([_vals(1, 2)], [-1])
 
 
@@ -188,10 +188,13 @@ def test_empty_and_mismatched_batches(fn):
 def test_bad_reduction_and_target_types():
     with pytest.raises(ValueError, match="reduction"):
         mse_loss([Value(1.0)], [1.0], reduction="avg")
-    with pytest.raises(ValueError, match="number"):
+    with pytest.raises(TypeError, match=r"mse_loss target should be a real number \(int, float or a numpy scalar\), "
+                                        "not str '1'"):
         mse_loss([Value(1.0)], ["1"])
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match="mse_loss target got NaN"):
         mse_loss([Value(1.0)], [math.nan])
+    with pytest.raises(ValueError, match="finite"):
+        mse_loss([Value(1.0)], [math.inf])
 
 
 # -- softmax ------------------------------------------------------------------------------------------
@@ -226,5 +229,27 @@ def test_softmax_stable_and_checked():
         softmax([])
     with pytest.raises(ValueError, match="non-empty list"):
         softmax(Value(1.0))
-    with pytest.raises(ValueError, match="softmax logit"):
+    with pytest.raises(TypeError, match="softmax logit"):
         softmax([1.0, "a"])
+
+
+def test_resolve_loss_names_functions_and_refusals():
+    from nn.losses import LOSSES, resolve_loss
+
+    assert [resolve_loss(name) for name in LOSSES] == [
+        hinge_loss, mse_loss, binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy]
+
+    def mine(outputs, targets):
+        return mse_loss(outputs, targets)
+
+    assert resolve_loss(mine) is mine
+    with pytest.raises(ValueError, match="unknown loss 'nll'; choose one of hinge, mse, bce, bce_with_logits, "
+                                         "cross_entropy or pass a function"):
+        resolve_loss("nll")
+    for not_a_loss in (None, 3, ["mse"]):
+        with pytest.raises(TypeError, match=r"loss should be a name \(hinge, .*\) or a function .* not "
+                                            + type(not_a_loss).__name__):
+            resolve_loss(not_a_loss)
+    with pytest.raises(ValueError) as info:
+        resolve_loss("x" * 5_000_000)
+    assert len(str(info.value)) < 300
