@@ -6,6 +6,8 @@ through one function here, so a change in one of them is a change in one place.
 
 from __future__ import annotations
 
+import math
+
 from engine import Value, node_names, topological_order
 from engine.cli import formula as _formulas
 from nn.losses import l2_penalty
@@ -101,28 +103,27 @@ def structure_key(root) -> tuple:
 _WIDEST = -8.888e-88
 
 
-def graph_svg(root, *, boxes_inline: int = 60) -> tuple[str, str]:
-    """The engine's drawing of root's graph as SVG text, and how it was grouped: "plain",
-    "cluster" or "collapse".
+def graph_dot(root, *, boxes_inline: int = 60) -> tuple[str, str]:
+    """The engine's drawing of root's graph as DOT text (for `nn.playground.layout`), and how it
+    was grouped: "plain", "cluster" or "collapse".
 
     Up to `boxes_inline` boxes are drawn plainly; bigger graphs are clustered per neuron, and
     graphs too big for that collapse each neuron (then each layer) into one box. Raises
-    RuntimeError naming the problem when Graphviz is missing or the graph cannot be drawn.
+    RuntimeError naming the problem when the graph cannot be drawn at all.
     """
     from engine import GraphTooLargeError, draw_dot
 
     order = topological_order(root)
     if len(order) <= boxes_inline:
-        return _pipe_svg(_widest_layout(order, lambda: draw_dot(root, show_grad=True))), "plain"
+        return _widest_layout(order, lambda: draw_dot(root, show_grad=True)).source, "plain"
     try:
-        digraph = _widest_layout(order, lambda: draw_dot(root, show_grad=True, cluster="neuron"))
-        return _pipe_svg(digraph), "cluster"
+        return _widest_layout(order, lambda: draw_dot(root, show_grad=True, cluster="neuron")).source, "cluster"
     except GraphTooLargeError:
         pass
     # Collapsed boxes summarise their members, so they show the real numbers, fixed.
     for level in ("neuron", "layer"):
         try:
-            return _pipe_svg(draw_dot(root, show_grad=True, collapse=level)), "collapse"
+            return draw_dot(root, show_grad=True, collapse=level).source, "collapse"
         except GraphTooLargeError as error:
             last = error
     raise RuntimeError(str(last))
@@ -139,16 +140,6 @@ def _widest_layout(order, draw):
     finally:
         for node, (data, grad) in zip(order, saved):
             node.data, node.grad = data, grad
-
-
-def _pipe_svg(digraph) -> str:
-    import graphviz
-
-    try:
-        return digraph.pipe(format="svg", quiet=True).decode("utf-8")
-    except graphviz.ExecutableNotFound:
-        raise RuntimeError("Graphviz's `dot` program is not installed, so graphs cannot be drawn "
-                           "(apt-get install graphviz)") from None
 
 
 # -- training -----------------------------------------------------------------------------------
@@ -177,6 +168,40 @@ def train_step(model, X, targets, loss_fn, optimizer, l2: float) -> float:
         raise DivergedError(_first_line(error)) from None
     except (ValueError, ArithmeticError) as error:  # the engine refusing a NaN or an overflow on the way
         raise DivergedError(f"the forward pass failed ({_first_line(error)}); no parameter was updated") from None
+
+
+def train_step_in_chunks(model, X, targets, loss_fn, optimizer, l2: float, chunk: int):
+    """`train_step` for a batch too big to run at once: a generator that does the batch's forward
+    and backward `chunk` samples at a time, yields after each chunk, and returns the batch loss.
+
+    Each chunk's summed loss divided by the batch size is its share of the batch's mean loss, and
+    leaves add up their gradients over the chunks, so the update is `train_step`'s (up to the
+    order of the additions). Raises DivergedError, leaving every parameter as it was, like it.
+    A caller may drop the generator between two chunks: no parameter changes before the last.
+    """
+    n = len(X)
+    optimizer.zero_grad()
+    total = 0.0
+    try:
+        for start in range(0, n, chunk):
+            outputs = [model(x) for x in X[start:start + chunk]]
+            share = loss_fn(outputs, targets[start:start + chunk], reduction="sum") / n
+            share.backward()
+            total += share.data
+            yield
+        if l2:
+            penalty = l2_penalty(optimizer.params, l2)
+            penalty.backward()
+            total += penalty.data
+    except (ValueError, ArithmeticError) as error:
+        raise DivergedError(f"the forward pass failed ({_first_line(error)}); no parameter was updated") from None
+    if not math.isfinite(total):
+        raise DivergedError(f"the loss is {total!r}; no parameter was updated")
+    try:
+        optimizer.step()
+    except FloatingPointError as error:  # a gradient that is not finite: checked before any update
+        raise DivergedError(_first_line(error)) from None
+    return total
 
 
 def _first_line(error: Exception, head: int = 160, tail: int = 100) -> str:

@@ -9,27 +9,28 @@ worker thread, because `no_grad` and `name_scope` are process-wide switches).
 from __future__ import annotations
 
 import copy
+import inspect
 import os
 import random
 import time
 
 from engine import Value
-from nn import losses as _losses
-from nn.data import make_blobs, make_circles, make_moons, make_spiral, make_xor
 from nn.layers import MLP
-from nn.optim import SGD, Adam, RMSprop
-from nn.playground import adapters, boundary
-from nn.playground.graphs import GraphView, Sandbox
+from nn.playground import adapters, boundary, choices
+from nn.playground.graphs import GraphView, Sandbox, settle_drawings
+from nn.playground.layout import Layouts
+from nn.playground.slices import advance
 from nn.playground.launch import Start
-from nn.playground.protocol import LOSSES, MAX_POINTS, PlaygroundError, ProtocolError, error_message, limits
-
-GENERATORS = {"moons": make_moons, "circles": make_circles, "xor": make_xor, "spiral": make_spiral,
-              "blobs": make_blobs}
+from nn.playground.protocol import MAX_POINTS, PlaygroundError, ProtocolError, error_message, limits
 
 DEFAULT_DATASET = {"name": "moons", "noise": 0.1, "points": 100, "seed": 1}
 # micrograd's moons network; with momentum it is right on every point within about 100 steps.
 DEFAULT_CONFIG = {"hidden": [16, 16], "activation": "relu", "loss": "hinge", "optimizer": "momentum", "lr": 0.1,
                   "batch_size": None, "l2": 1e-4, "seed": 0}
+
+CHUNK_WORK = 40_000
+"""Samples times parameters per chunk of a training step (about 30 ms of engine work)."""
+STEP_SLICE = 0.03  # seconds a `step` request works before letting other work in
 
 HISTORY_LIMIT = 2000  # points kept for the loss and accuracy curves; older ones are thinned out
 
@@ -49,29 +50,40 @@ class Session:
             self.y = list(self.start.data[1])
             self.dataset = {"name": "yours", "noise": 0.0, "points": len(self.X), "seed": 0}
         else:
-            self.X, self.y = _generate(self.dataset)
-        self.bounds = _bounds(self.X)
+            self.X, self.y = choices.generate(self.dataset)
+        self.bounds = choices.bounds(self.X)
         if self.start.model is not None:
             model = self.start.model
             self.config.update(hidden=list(model.nouts[:-1]), activation=model.activation,
                                loss="bce" if model.output_activation == "sigmoid" else "hinge")
         self._shuffler = random.Random(rng_seed)
+        self._partial = None  # the step in progress: [its batch, its generator or None]
         self._new_model()
-        self.sample_index = None
-        self._sample_model = None
         self._sample_view = GraphView()
         self.sandbox = Sandbox()
 
     # -- dispatch -----------------------------------------------------------------------------------
 
-    def handle(self, message: dict) -> list[dict]:
-        """Act on one checked message; returns the messages to send back. A request that cannot
-        be done becomes an `error` message (with the request's type), never an exception."""
+    def work(self, message: dict):
+        """Act on one checked message: a generator that yields between pieces of long work and
+        returns the messages to send back. The server runs it a slice at a time (`advance`), so
+        other tabs are answered in between. A request that cannot be done becomes an `error`
+        message (with the request's type), never an exception. Drawings in the replies are
+        `graphs.PendingDrawing`s, for the caller to lay out."""
         kind = message["type"]
         try:
-            return getattr(self, "_on_" + kind)(message)
+            result = getattr(self, "_on_" + kind)(message)
+            if inspect.isgenerator(result):
+                result = yield from result
+            return result
         except (PlaygroundError, ProtocolError, adapters.FormulaError) as error:
             return [error_message(str(error), kind)]
+
+    def handle(self, message: dict, layout=None) -> list[dict]:
+        """`work(message)` done at once, its drawings laid out here with `layout(source) -> svg`
+        (default: a `layout.Layouts()`); for use without the server."""
+        replies = advance(self.work(message), float("inf"))[1]
+        return settle_drawings(replies, layout or Layouts().svg)
 
     def state(self) -> dict:
         """Everything the page shows, for a new tab or after a change of data or network."""
@@ -104,14 +116,16 @@ class Session:
         losses = []
         try:
             while True:
-                losses.append(self._step())
+                loss = self._advance_step(deadline)
+                if loss is not None:
+                    losses.append(loss)
                 if time.perf_counter() >= deadline:
                     break
         except PlaygroundError as error:
             self.playing = False
             replies = [error_message(str(error), "play")]
             return ([self._update(losses)] if losses else []) + replies
-        return [self._update(losses)]
+        return [self._update(losses)] if losses else []  # in the middle of a long step: no frame yet
 
     def _on_play(self, message):
         if not self.X:
@@ -125,24 +139,54 @@ class Session:
 
     def _on_step(self, message):
         self.playing = False
-        return [self._update([self._step()])]
+        while (loss := self._advance_step(time.perf_counter() + STEP_SLICE)) is None:
+            yield
+        return [self._update([loss])]
 
     def _on_reset(self, message):
         self.playing = False
         self._new_model()
         return [self.state()]
 
-    def _step(self) -> float:
+    def _advance_step(self, deadline: float):
+        """Work on the current step until it is done (returns its loss) or `deadline` passes
+        (returns None; the next call goes on where this one stopped)."""
         if not self.X:
             raise PlaygroundError("there are no points to train on: pick a dataset or click the map to add points")
-        batch = self._next_batch()
+        if self._partial is None:
+            self._partial = [self._next_batch(), None]
+        if self._partial[1] is None:  # a new step, or one restarted because the weights changed
+            self._partial[1] = self._step_chunks(self._partial[0])
         try:
-            loss = adapters.train_step(self.model, [self.X[i] for i in batch], [self._targets[i] for i in batch],
-                                       self._loss_fn, self.optimizer, self.config["l2"])
+            while True:
+                next(self._partial[1])
+                if time.perf_counter() >= deadline:
+                    return None
+        except StopIteration as done:
+            self._partial = None
+            self.steps += 1
+            return done.value
+        except PlaygroundError:
+            self._partial = None
+            raise
+
+    def _step_chunks(self, batch):
+        """One optimizer step on `batch`, as a generator yielding between chunks of the batch: the
+        largest network on 2,000 points takes seconds a step, and other tabs must not wait."""
+        X, targets = [self.X[i] for i in batch], [self._targets[i] for i in batch]
+        chunk = max(1, CHUNK_WORK // len(self.optimizer.params))
+        try:
+            if len(batch) <= chunk:
+                return adapters.train_step(self.model, X, targets, self._loss_fn, self.optimizer, self.config["l2"])
+            return (yield from adapters.train_step_in_chunks(self.model, X, targets, self._loss_fn, self.optimizer,
+                                                              self.config["l2"], chunk))
         except adapters.DivergedError as error:
             raise PlaygroundError(f"training stopped at step {self.steps + 1}: {error}") from None
-        self.steps += 1
-        return loss
+
+    def _restart_step(self):
+        """The weights or the settings changed under a step in progress: do its batch again."""
+        if self._partial is not None:
+            self._partial[1] = None
 
     def _next_batch(self) -> list[int]:
         n = len(self.X)
@@ -223,10 +267,11 @@ class Session:
                 raise PlaygroundError("there is no data of yours: pass X and y to nn.open_playground")
             self.X, self.y = [list(p) for p in self.start.data[0]], list(self.start.data[1])
         else:
-            self.X, self.y = _generate(dataset)
+            self.X, self.y = choices.generate(dataset)
         self.dataset = dataset
-        self.bounds = _bounds(self.X)
+        self.bounds = choices.bounds(self.X)
         self._data_changed()
+        self._new_model()  # other data is another experiment: a fresh network, step counter and curves
         return [self.state()]
 
     def _on_add_point(self, message):
@@ -247,9 +292,10 @@ class Session:
         return [self.state()]
 
     def _data_changed(self):
-        self._targets = _targets(self.config["loss"], self.y)
+        self._targets = choices.targets(self.config["loss"], self.y)
         self._order, self._position = [], 0
-        self.sample_index = None
+        self._partial = None
+        self.sample_index = self._sample_model = None
         self.dataset["points"] = len(self.X)
 
     # -- the network --------------------------------------------------------------------------------
@@ -258,40 +304,43 @@ class Session:
         new = {k: message[k] for k in DEFAULT_CONFIG}
         old = self.config
         self.config = new
-        if _architecture(new) != _architecture(old) or new["seed"] != old["seed"]:
+        if choices.architecture(new) != choices.architecture(old) or new["seed"] != old["seed"]:
             self._new_model()
             return [self.state()]
         if new["optimizer"] != old["optimizer"]:
-            self.optimizer = _optimizer(new, self.model.parameters())
+            self.optimizer = choices.optimizer(new, self.model.parameters())
         self.optimizer.lr = new["lr"]
-        self._targets = _targets(new["loss"], self.y)
-        self._loss_fn = _loss_function(new["loss"])
+        self._targets = choices.targets(new["loss"], self.y)
+        self._loss_fn = choices.loss_function(new["loss"])
+        self._restart_step()
         return [self.state()]
 
     def _new_model(self):
         """A fresh network for the current config (the launch model's weights, when it fits)."""
         start = self.start.model
-        if start is not None and _architecture(self.config) == _architecture_of(start):
+        if start is not None and choices.architecture(self.config) == choices.architecture_of(start):
             self.model = copy.deepcopy(start)
         else:
             hidden, act = self.config["hidden"], self.config["activation"]
             out = "sigmoid" if self.config["loss"] == "bce" else "linear"
             self.model = MLP(2, hidden + [1], activation=act, output_activation=out,
                              init="he" if act == "relu" else "xavier", seed=self.config["seed"])
-        self.optimizer = _optimizer(self.config, self.model.parameters())
-        self._loss_fn = _loss_function(self.config["loss"])
-        self._targets = _targets(self.config["loss"], self.y)
+        self.optimizer = choices.optimizer(self.config, self.model.parameters())
+        self._loss_fn = choices.loss_function(self.config["loss"])
+        self._targets = choices.targets(self.config["loss"], self.y)
         self._order, self._position = [], 0
+        self._partial = None
         self.steps = self.epoch = 0
         self.history = []
         self.version += 1
-        self.sample_index = None
+        self.sample_index = self._sample_model = None  # the page's sample view is of the old network
 
     def _on_set_param(self, message):
         named = dict(self.model.named_parameters())
         if message["name"] not in named:
             raise PlaygroundError(f"the network has no parameter {message['name']!r}")
         named[message["name"]].data = message["value"]
+        self._restart_step()
         return [self._update([])]
 
     def _on_neuron_map(self, message):
@@ -338,7 +387,7 @@ class Session:
         loss.label = "loss"
         reply = {"type": "sample", "index": index, "x": [inputs[0].data, inputs[1].data], "label": self.y[index],
                  "loss_name": self.config["loss"], "output": out.data}
-        reply.update(self._sample_view.show(loss))
+        reply.update((yield from self._sample_view.show(loss)))
         return [reply]
 
     # -- the expression sandbox ---------------------------------------------------------------------
@@ -346,50 +395,3 @@ class Session:
     def _on_formula(self, message):
         return self.sandbox.answer(message)
 
-
-# -- helpers ----------------------------------------------------------------------------------------
-
-
-def _generate(dataset) -> tuple[list, list]:
-    X, y = GENERATORS[dataset["name"]](dataset["points"], noise=dataset["noise"], seed=dataset["seed"])
-    return [list(p) for p in X], [int(t) for t in y]
-
-
-def _bounds(X) -> list[float]:
-    """A square view around the points with a margin (the unit square around 0 when empty)."""
-    if not X:
-        return [-1.5, 1.5, -1.5, 1.5]
-    xs, ys = [p[0] for p in X], [p[1] for p in X]
-    cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
-    half = max(max(xs) - min(xs), max(ys) - min(ys), 0.5) / 2 * 1.15 + 0.25
-    return [cx - half, cx + half, cy - half, cy + half]
-
-
-def _architecture(config) -> tuple:
-    return (tuple(config["hidden"]), config["activation"], config["loss"] == "bce")
-
-
-def _architecture_of(model) -> tuple:
-    return (tuple(model.nouts[:-1]), model.activation, model.output_activation == "sigmoid")
-
-
-def _optimizer(config, params):
-    name, lr = config["optimizer"], config["lr"]
-    if name == "sgd":
-        return SGD(params, lr=lr)
-    if name == "momentum":
-        return SGD(params, lr=lr, momentum=0.9)
-    if name == "adam":
-        return Adam(params, lr=lr)
-    return RMSprop(params, lr=lr)
-
-
-def _loss_function(name):
-    assert name in LOSSES
-    return {"hinge": _losses.hinge_loss, "bce_with_logits": _losses.binary_cross_entropy_with_logits,
-            "mse": _losses.mse_loss, "bce": _losses.binary_cross_entropy}[name]
-
-
-def _targets(loss: str, y) -> list:
-    """Labels in the loss's own convention: hinge wants -1/+1, the others 0/1."""
-    return [(1 if t == 1 else -1) for t in y] if loss == "hinge" else list(y)
