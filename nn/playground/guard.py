@@ -6,56 +6,43 @@ pointing at 127.0.0.1 is DNS rebinding), and so is a WebSocket whose Origin is n
 
 from __future__ import annotations
 
+import re
 import sys
-from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+# A Host header naming this machine, and nothing else: a name, then at most a port.
+_LOCAL_HOST = re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\])(?::(\d{1,5}))?\Z", re.IGNORECASE)
+# The Origin of a page served from this machine: http, a local name and at most a port.
+_LOCAL_ORIGIN = re.compile(r"http://(?:127\.0\.0\.1|localhost|\[::1\])(?::(\d{1,5}))?\Z", re.IGNORECASE)
 
 
 def host_problem(host) -> str | None:
     """Why a request with this Host header is refused, or None when it names this machine."""
-    name = _host_name(host)
-    if name is not None and name.lower() in LOCAL_HOSTS:
+    if host and _LOCAL_HOST.match(host):
         return None
     return (f"refused: the Host header {_quoted(host)} is not 127.0.0.1, localhost or [::1]; the playground "
             f"only answers pages opened on this machine (a foreign name here suggests DNS rebinding)")
 
 
 def origin_problem(origin, host) -> str | None:
-    """Why a WebSocket from this Origin is refused, or None when it is this server's own page.
+    """Why a WebSocket from this Origin is refused, or None when it is this server's own page:
+    http on 127.0.0.1, localhost or [::1], on the port the Host header names. The Origin is
+    matched as a whole, never taken apart by a URL parser (which raises on "http://[::1" and
+    reads "http://[::1]]:8765" as local).
 
     A missing Origin is allowed: browsers always send one, so a request without it comes from a
     program on this machine, which could run anything anyway.
     """
     if origin is None:
         return None
-    try:
-        parts = urlsplit(origin) if origin != "null" else None
-        hostname = parts.hostname if parts is not None else None
-    except ValueError:  # not a URL at all, such as "http://[::1" (an unclosed bracket)
-        parts = None
-    same = (parts is not None and parts.scheme == "http" and hostname in LOCAL_HOSTS
-            and _port_of(parts.netloc) == _port_of(host or ""))
-    if same:
+    page = _LOCAL_ORIGIN.match(origin)
+    server = _LOCAL_HOST.match(host or "")
+    if page and server and (page.group(1) or "80") == (server.group(1) or "80"):
         return None
     return (f"refused: a WebSocket from Origin {_quoted(origin)}; only the playground's own page "
             f"(http://127.0.0.1 on this port) may connect")
-
-
-def _host_name(host) -> str | None:
-    if not host:
-        return None
-    if host.startswith("["):  # [::1]:8000
-        return host[1:host.index("]")] if "]" in host else None
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-
-
-def _port_of(netloc: str):
-    tail = netloc.rsplit("]", 1)[-1]
-    return tail.rsplit(":", 1)[1] if ":" in tail else "80"
 
 
 def _quoted(text) -> str:

@@ -79,9 +79,7 @@ def parse_message(text) -> dict:
     if len(text) > MAX_MESSAGE_CHARS:
         raise ProtocolError(f"the message is {len(text)} characters long; the limit is {MAX_MESSAGE_CHARS}")
     try:
-        message = json.loads(text, parse_constant=_refuse_constant)
-    except ProtocolError:
-        raise
+        message = json.loads(text, parse_constant=_NonNumber)
     except (ValueError, RecursionError):
         raise ProtocolError("the message is not valid JSON") from None
     if not isinstance(message, dict):
@@ -240,6 +238,8 @@ def _choice(m, key, choices):
 
 
 def _check_number(value, what: str, low, high, *, open_low=False) -> float:
+    if isinstance(value, _NonNumber):
+        raise ProtocolError(f"{what} must be a finite number, got {value.name}, which JSON does not allow")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ProtocolError(f"{what} must be a number, got {_short(value)}")
     if abs(value) > 1e300 or not math.isfinite(value):  # also keeps float() from overflowing on huge ints
@@ -261,8 +261,12 @@ def _check_int(value, what: str, low, high) -> int:
     return value
 
 
-def _refuse_constant(name):
-    raise ProtocolError(f"the message contains {name}, which is not a number JSON allows")
+class _NonNumber:
+    """NaN, Infinity or -Infinity in a message (Python's json reads them, JSON has no such
+    numbers): kept as this marker, so the field's check refuses it, naming the request."""
+
+    def __init__(self, name: str):
+        self.name = name
 
 
 def _json_kind(value) -> str:
@@ -292,6 +296,8 @@ def _outline(value, depth: int) -> str:
         return "{" + inner + (", ..." if len(items) > 4 else "") + "}"
     if isinstance(value, str):
         return json.dumps(value[:60])
+    if isinstance(value, _NonNumber):
+        return value.name
     try:
         return json.dumps(value)
     except (TypeError, ValueError):  # a huge int has no float form; anything else, by its type

@@ -80,7 +80,22 @@ def test_a_websocket_from_a_foreign_origin_is_refused(client, origin):
     assert "only the playground's own page" in refused.value.text
 
 
-@pytest.mark.parametrize("headers", [ORIGIN, {"origin": "http://localhost:8765"}, {}])
+@pytest.mark.parametrize("origin", ["http://[::1", "http://[", "http://[::1]:notaport", "http://[fe80::1]:8765",
+                                    "http://[::1]]:8765", "http://127.0.0.1:8765:8765", "http://%5B::1%5D:8765", " "])
+def test_an_origin_that_is_not_a_url_is_refused_with_403(client, origin):
+    # urlsplit raises ValueError on "http://[::1": that was an HTTP 500 and a traceback.
+    with pytest.raises(WebSocketDenialResponse) as refused:
+        with client.websocket_connect(WS, headers={"origin": origin}):
+            pass
+    assert refused.value.status_code == 403 and "only the playground's own page" in refused.value.text
+
+
+@pytest.mark.parametrize("host", ["[::1", "[", "]", "[::1]x:8765"])
+def test_a_host_header_that_is_not_a_host_is_refused_with_403(client, host):
+    assert client.get("/", headers={"host": host}).status_code == 403
+
+
+@pytest.mark.parametrize("headers", [ORIGIN, {"origin": "http://localhost:8765"}, {"origin": "http://[::1]:8765"}, {}])
 def test_the_own_page_and_local_programs_may_connect(client, headers):
     with client.websocket_connect(WS, headers=headers) as ws:
         assert ws.receive_json()["type"] == "state"
