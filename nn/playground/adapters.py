@@ -45,7 +45,19 @@ def data_text(x: float) -> str:
 
 
 def record_backward(root) -> dict:
-    """Run root's backward pass with the engine's stepper and record it for the page.
+    """Run root's backward pass with the engine's stepper and record it for the page (all at once:
+    see `record_backward_in_pieces`)."""
+    pieces = record_backward_in_pieces(root)
+    while True:
+        try:
+            next(pieces)
+        except StopIteration as done:
+            return done.value
+
+
+def record_backward_in_pieces(root, steps_per_piece: int = 100):
+    """A generator that records root's backward pass, yielding every `steps_per_piece` steps
+    (a graph of a thousand nodes takes tens of milliseconds), and returns the record.
 
     Returns JSON-ready `names` and `data` (per node, in topological order: the `k` of the
     drawing's box ids `v{k}`), `root` (its position) and `steps`: per step its header, the
@@ -58,6 +70,8 @@ def record_backward(root) -> dict:
     position = {id(node): k for k, node in enumerate(order)}
     steps = []
     for step in root.backward_steps():
+        if len(steps) % steps_per_piece == steps_per_piece - 1:
+            yield
         node = step.node
         header, text = _split_step_text(step)
         steps.append({

@@ -32,7 +32,7 @@ class GraphView:
         drawing is a `PendingDrawing`, laid out later, off the engine's thread."""
         reply = self._drawing(root)
         yield
-        reply.update(adapters.record_backward(root))
+        reply.update((yield from adapters.record_backward_in_pieces(root)))
         return reply
 
     def _drawing(self, root) -> dict:

@@ -82,7 +82,8 @@ def test_the_largest_network_on_many_points_steps_in_slices():
 
 
 def test_a_weight_edited_in_the_middle_of_a_step_restarts_its_batch(monkeypatch):
-    monkeypatch.setattr(session_module, "CHUNK_WORK", 1000)  # 337 parameters: 2 samples a chunk
+    monkeypatch.setattr(session_module, "WHOLE_STEP_WORK", 0)  # every step in chunks,
+    monkeypatch.setattr(session_module, "CHUNK_WORK", 1000)  # of 2 samples (337 parameters)
     session = Session()
     assert session._advance_step(deadline=0.0) is None  # one chunk done, the step not finished
     session.handle({"type": "set_param", "name": "layers.0.neurons.0.b", "value": 0.75})
