@@ -58,8 +58,8 @@ class Session:
                                loss="bce" if model.output_activation == "sigmoid" else "hinge")
         self._shuffler = random.Random(rng_seed)
         self._partial = None  # the step in progress: [its batch, its generator or None]
-        self._new_model()
         self._sample_view = GraphView()
+        self._new_model()
         self.sandbox = Sandbox()
 
     # -- dispatch -----------------------------------------------------------------------------------
@@ -296,7 +296,7 @@ class Session:
         self._targets = choices.targets(self.config["loss"], self.y)
         self._order, self._position = [], 0
         self._partial = None
-        self.sample_index = self._sample_model = None
+        self._forget_sample()
         self.dataset["points"] = len(self.X)
 
     # -- the network --------------------------------------------------------------------------------
@@ -334,7 +334,7 @@ class Session:
         self.steps = self.epoch = 0
         self.history = []
         self.version += 1
-        self.sample_index = self._sample_model = None  # the page's sample view is of the old network
+        self._forget_sample()
 
     def _on_set_param(self, message):
         named = dict(self.model.named_parameters())
@@ -356,20 +356,15 @@ class Session:
                  "values": values}]
 
     def _on_save(self, message):
-        folder = self.start.save_dir
-        if folder is None:
-            raise PlaygroundError("saving is off: start the playground with --save-dir FOLDER "
-                                  "(or save_dir= in Python) to choose where models go")
-        path = folder / f"{message['name']}.json"
-        if path.parent != folder:  # cannot happen with the checked name; never write elsewhere
-            raise PlaygroundError("the model can only be saved inside the save folder")
-        try:
-            self.model.save(path)
-        except (OSError, ValueError) as error:
-            raise PlaygroundError(f"could not save {path.name}: {getattr(error, 'strerror', None) or error}") from None
-        return [{"type": "saved", "path": os.fspath(path)}]
+        return [{"type": "saved", "path": os.fspath(self.start.save(self.model, message["name"]))}]
 
     # -- backprop of one sample ---------------------------------------------------------------------
+
+    def _forget_sample(self):
+        """New data or a new network: the page clears its sample view, so its next sample gets a
+        drawing of its own even when the graph's shape is the same."""
+        self.sample_index = self._sample_model = None
+        self._sample_view.layout = None
 
     def _on_sample(self, message):
         index = message["index"]

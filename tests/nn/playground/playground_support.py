@@ -35,3 +35,10 @@ def config(**changes) -> str:
     base = {"type": "config", "hidden": [16, 16], "activation": "relu", "loss": "hinge", "optimizer": "sgd",
             "lr": 0.1, "batch_size": None, "l2": 0.0, "seed": 0}
     return json.dumps(dict(base, **changes))
+
+
+def open_page(page, url):
+    """Open the playground in a Playwright page and wait until its first state has arrived."""
+    page.goto(url)
+    page.wait_for_function("() => document.getElementById('connection').textContent === 'connected'")
+    page.wait_for_function("() => window.gradwalk.views.train.state !== null")

@@ -118,6 +118,8 @@ def test_the_sample_view_is_dropped_when_the_network_or_the_data_change():
     session.handle({"type": "sample", "index": 4, "x": None})
     session.handle({"type": "add_point", "x": 0.0, "y": 0.0, "label": 1})
     assert session._sample_model is None
+    # The page cleared its drawing: the same shape is drawn again, not only its numbers sent.
+    assert session.handle({"type": "sample", "index": 4, "x": None})[0]["svg"].lstrip().startswith("<?xml")
 
 
 # -- a live server ------------------------------------------------------------------------------
