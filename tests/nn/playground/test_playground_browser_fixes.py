@@ -141,3 +141,34 @@ def test_switching_the_dataset_resets_the_model_the_step_counter_and_the_curves(
     trained, fresh, step, loss, history = browse(scenario)
     assert step == "0" and loss == "–" and history == 0
     assert fresh != trained  # a new network, as at the start
+
+
+def test_a_graph_too_large_to_lay_out_in_time_says_so_and_still_steps(browse, tmp_path):
+    from nn.playground.server import PlaygroundServer, create_app
+
+    server = PlaygroundServer(create_app(layout_seconds=1.0)).start()
+
+    def scenario(page):
+        open_page(page, server.url)
+        page.click("#tab-sandbox")
+        page.wait_for_selector("#sb-graph svg")
+        page.fill("#formula", "+".join(["x"] * 90))
+        page.press("#formula", "Enter")
+        page.wait_for_selector("#sb-graph .drawing-problem", timeout=30_000)
+        note, grads = page.text_content("#sb-graph"), page.text_content("#sandbox-grads")
+        counter = page.text_content("#sb-counter")
+        page.click("#sb-prev")
+        header = page.text_content("#sb-header")
+        page.locator("label[data-var=x] input[type=number]").fill("2")
+        page.locator("label[data-var=x] input[type=number]").dispatch_event("change")
+        page.wait_for_function("() => document.getElementById('sandbox-grads').textContent.startsWith('f = 180')")
+        return note, grads, counter, header, page.locator("#sb-graph svg").count(), page.screenshot()
+
+    try:
+        note, grads, counter, header, svgs, shot = browse(scenario)
+    finally:
+        server.stop()
+    (tmp_path / "too-large.png").write_bytes(shot)
+    assert note == ("the graph is too large to lay out in 1 s; showing the steps and the numbers without the drawing")
+    assert "∂f/∂x = 90" in grads and counter == "step 89 / 89" and header.startswith("step 88 of 89")
+    assert svgs == 0
