@@ -171,6 +171,10 @@ class Session:
             self._partial = None
             raise
 
+    def _step(self) -> float:
+        """One whole step, at once (what demos/playground_bench.py times)."""
+        return self._advance_step(float("inf"))
+
     def _step_chunks(self, batch):
         """One optimizer step on `batch`, as a generator yielding between chunks of the batch: the
         largest network on 2,000 points takes seconds a step, and other tabs must not wait."""
