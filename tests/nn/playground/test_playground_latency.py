@@ -179,3 +179,39 @@ def test_a_slider_stays_live_while_another_tab_trains_the_largest_network_on_200
     assert steps >= 1 and all(f["type"] == "update" for f in frames)
     assert pause_took < 1.0
     assert max(latencies) < TRAINING_BOUND, summary(latencies)
+
+
+def test_ctrl_c_does_not_wait_for_a_layout():
+    async def start_a_slow_layout(port):
+        ws = await connect(port)
+        await ws.send(json.dumps({"type": "formula", "text": "+".join(["x"] * 90), "values": {"x": 1}}))
+        await asyncio.sleep(0.8)  # the engine's part is done; `dot` is at work (for up to 5 s)
+        return ws
+
+    process = subprocess.Popen([sys.executable, "-m", "nn.playground", "--no-browser"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        port = int(re.search(r":(\d+)/", process.stdout.readline()).group(1))
+        dots_before = dot_processes()
+        run(start_a_slow_layout(port))  # the socket closes as its event loop ends; the layout goes on
+        assert dot_processes() - dots_before, "no dot was running"
+        stopping = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        process.wait(20)
+        took = time.monotonic() - stopping
+    finally:
+        process.kill()
+    print(f"\nCtrl-C during a layout: the server stopped in {took:.2f} s")
+    assert took < 4.5 and not (dot_processes() - dots_before)
+
+
+def dot_processes() -> set:
+    """Process ids of the `dot` programs running now (Linux)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "dot":
+                found.add(entry.name)
+        except OSError:
+            pass
+    return found
