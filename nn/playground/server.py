@@ -2,15 +2,17 @@
 to serve it on 127.0.0.1.
 
 Each tab's socket gets its own `Session` (data, network, optimizer). All engine work -- training,
-drawing, the sandbox -- runs on one worker thread, one request after another: the engine's
-`no_grad` and `name_scope` are process-wide switches, so two threads must never build graphs at
-once. While a tab plays, its training loop asks that thread for a slice of training at a time and
-sends a frame after each; other tabs' requests queue in between.
+building drawings, the sandbox -- runs on one worker thread: the engine's `no_grad` and
+`name_scope` are process-wide switches, so two threads must never build graphs at once. No
+request holds that thread for long: a request's work runs a slice at a time (`Session.work`,
+`slices.advance`), a playing tab's training loop asks for a slice of training at a time and sends
+a frame after each, and other tabs' requests queue in between. Graphviz lays drawings out in
+processes of its own with a time limit (`layout`), waited for on threads of their own.
 
-Safety: only local pages may talk to it (`guard`). A request whose Host header is not 127.0.0.1, localhost
-or [::1] is refused (a foreign name pointing at 127.0.0.1 is DNS rebinding), and so is a WebSocket
-whose Origin is not this server. Every message is checked by `protocol.parse_message` before
-anything acts on it; nothing from the page reaches eval, a shell or the filesystem, except the
+Safety: only local pages may talk to it (`guard`). A request whose Host header is not 127.0.0.1,
+localhost or [::1] is refused (a foreign name pointing at 127.0.0.1 is DNS rebinding), and so is
+a WebSocket whose Origin is not this server. Every message is checked by `protocol.parse_message`
+before anything acts on it; nothing from the page reaches eval, a shell or the filesystem, except the
 explicit "save model", which writes NAME.json with `model.save` inside the folder chosen at launch.
 """
 

@@ -1,6 +1,7 @@
 """One browser tab's state: its data, its network and optimizer, the sample it is stepping through
-and its sandbox formula. Plain Python, no web framework: the server calls `Session.handle` with
-checked messages and sends back the replies it returns.
+and its sandbox formula. Plain Python, no web framework: the server runs `Session.work` on
+checked messages, a slice at a time, and sends back the replies it returns (`Session.handle`
+does the same at once, for use without the server).
 
 A session is only ever used by one thread at a time (the server runs all engine work on a single
 worker thread, because `no_grad` and `name_scope` are process-wide switches).
