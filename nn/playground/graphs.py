@@ -11,6 +11,7 @@ a `no_grad` or `name_scope` block: another tab's work may run at that point.
 
 from __future__ import annotations
 
+import copy
 import math
 
 from nn.playground import adapters
@@ -73,6 +74,42 @@ def settle_drawings(replies: list, layout) -> list:
             except LayoutError as error:
                 reply.update(pending.settle(None, str(error)))
     return replies
+
+
+class SampleView:
+    """The Backprop-one-sample view of one tab: the sample, the network snapshot it steps through."""
+
+    def __init__(self):
+        self.view = GraphView()
+        self.index = None
+        self.model = None
+
+    def forget(self) -> None:
+        """New data or a new network: the page clears its sample view, so its next sample gets a
+        drawing of its own even when the graph's shape is the same."""
+        self.index = self.model = None
+        self.view.layout = None
+
+    def answer(self, message: dict, session):
+        """A generator (engine work, in slices) returning the reply to a checked `sample` message:
+        the loss graph of one of `session`'s points, its recorded backward pass and drawing."""
+        index = message["index"]
+        if index >= len(session.X):
+            raise PlaygroundError(f"there is no point {index}: the data has {len(session.X)} points")
+        if index != self.index or message["x"] is None or self.model is None:
+            # Step through a snapshot: training may go on, and the snapshot's gradients are its own.
+            self.model = copy.deepcopy(session.model)
+            self.index = index
+        x = message["x"] or session.X[index]
+        self.model.zero_grad()
+        inputs = [adapters.Value(x[0], "x1"), adapters.Value(x[1], "x2")]
+        out = self.model(inputs)
+        loss = session._loss_fn([out], [session._targets[index]])
+        loss.label = "loss"
+        reply = {"type": "sample", "index": index, "x": [inputs[0].data, inputs[1].data], "label": session.y[index],
+                 "loss_name": session.config["loss"], "output": out.data}
+        reply.update((yield from self.view.show(loss)))
+        return [reply]
 
 
 class Sandbox:

@@ -15,10 +15,9 @@ import os
 import random
 import time
 
-from engine import Value
 from nn.layers import MLP
 from nn.playground import adapters, boundary, choices
-from nn.playground.graphs import GraphView, Sandbox, settle_drawings
+from nn.playground.graphs import Sandbox, SampleView, settle_drawings
 from nn.playground.layout import Layouts
 from nn.playground.slices import advance
 from nn.playground.launch import Start
@@ -43,6 +42,7 @@ class Session:
         self.start = start or Start()
         self.playing = False
         self._frame_seconds = 0.0  # what the last frame cost to make
+        self._unreported, self._training_seconds, self._frame_due = [], 0.0, False  # training since the last frame
         self.version = 0  # bumped whenever the model is replaced: the page ignores older updates
         self.config = dict(DEFAULT_CONFIG)
         self.dataset = dict(DEFAULT_DATASET)
@@ -59,7 +59,7 @@ class Session:
                                loss="bce" if model.output_activation == "sigmoid" else "hinge")
         self._shuffler = random.Random(rng_seed)
         self._partial = None  # the step in progress: [its batch, its generator or None]
-        self._sample_view = GraphView()
+        self.sample = SampleView()
         self._new_model()
         self.sandbox = Sandbox()
 
@@ -108,26 +108,38 @@ class Session:
 
     def train_for(self, seconds: float) -> list[dict]:
         """Train for about `seconds` (at least one step, or one chunk of a step done in chunks),
-        then report: the page's next frame, or nothing when no step finished. Nothing happens
-        once paused (a slice asked for just before the pause)."""
+        then report: the page's next frame, or nothing yet (see below). Nothing happens once
+        paused (a slice asked for just before the pause)."""
         if not self.playing:
             return []
-        # Frames may cost more than the training between them (the map without numpy): then
-        # train longer, so at least two thirds of the time goes to training.
-        deadline = time.perf_counter() + max(seconds, 2 * self._frame_seconds)
-        losses = []
+        if self._frame_due:  # a costly frame gets a slice of its own
+            return self._report()
+        started = time.perf_counter()
         try:
             while True:
-                loss = self._advance_step(deadline)
+                loss = self._advance_step(started + seconds)
                 if loss is not None:
-                    losses.append(loss)
-                if time.perf_counter() >= deadline:
+                    self._unreported.append(loss)
+                if time.perf_counter() >= started + seconds:
                     break
         except PlaygroundError as error:
             self.playing = False
-            replies = [error_message(str(error), "play")]
-            return ([self._update(losses)] if losses else []) + replies
-        return [self._update(losses)] if losses else []  # in the middle of a long step: no frame yet
+            return (self._report() if self._unreported else []) + [error_message(str(error), "play")]
+        self._training_seconds += time.perf_counter() - started
+        # Frames may cost more than the training between them (a big network's map, any map
+        # without numpy): then a frame waits until twice its cost went to training, and is made
+        # in the next slice, so that no slice holds the engine's thread for both.
+        if not self._unreported or self._training_seconds < 2 * self._frame_seconds:
+            return []
+        if self._frame_seconds > seconds:
+            self._frame_due = True
+            return []
+        return self._report()
+
+    def _report(self) -> list[dict]:
+        losses, self._unreported = self._unreported, []
+        self._frame_due, self._training_seconds = False, 0.0
+        return [self._update(losses)]
 
     def _on_play(self, message):
         if not self.X:
@@ -137,13 +149,14 @@ class Session:
 
     def _on_pause(self, message):
         self.playing = False
-        return [self._update([])]
+        return self._report()
 
     def _on_step(self, message):
         self.playing = False
         while (loss := self._advance_step(time.perf_counter() + STEP_SLICE)) is None:
             yield
-        return [self._update([loss])]
+        self._unreported.append(loss)
+        return self._report()
 
     def _on_reset(self, message):
         self.playing = False
@@ -301,7 +314,7 @@ class Session:
         self._targets = choices.targets(self.config["loss"], self.y)
         self._order, self._position = [], 0
         self._partial = None
-        self._forget_sample()
+        self.sample.forget()
         self.dataset["points"] = len(self.X)
 
     # -- the network --------------------------------------------------------------------------------
@@ -337,9 +350,9 @@ class Session:
         self._order, self._position = [], 0
         self._partial = None
         self.steps = self.epoch = 0
-        self.history = []
+        self.history, self._unreported = [], []
         self.version += 1
-        self._forget_sample()
+        self.sample.forget()
 
     def _on_set_param(self, message):
         named = dict(self.model.named_parameters())
@@ -365,31 +378,8 @@ class Session:
 
     # -- backprop of one sample ---------------------------------------------------------------------
 
-    def _forget_sample(self):
-        """New data or a new network: the page clears its sample view, so its next sample gets a
-        drawing of its own even when the graph's shape is the same."""
-        self.sample_index = self._sample_model = None
-        self._sample_view.layout = None
-
     def _on_sample(self, message):
-        index = message["index"]
-        if index >= len(self.X):
-            raise PlaygroundError(f"there is no point {index}: the data has {len(self.X)} points")
-        if index != self.sample_index or message["x"] is None or self._sample_model is None:
-            # Step through a snapshot: training may go on, and the snapshot's gradients are its own.
-            self._sample_model = copy.deepcopy(self.model)
-            self.sample_index = index
-        x = message["x"] or self.X[index]
-        model = self._sample_model
-        model.zero_grad()
-        inputs = [Value(x[0], "x1"), Value(x[1], "x2")]
-        out = model(inputs)
-        loss = self._loss_fn([out], [self._targets[index]])
-        loss.label = "loss"
-        reply = {"type": "sample", "index": index, "x": [inputs[0].data, inputs[1].data], "label": self.y[index],
-                 "loss_name": self.config["loss"], "output": out.data}
-        reply.update((yield from self._sample_view.show(loss)))
-        return [reply]
+        return self.sample.answer(message, self)
 
     # -- the expression sandbox ---------------------------------------------------------------------
 

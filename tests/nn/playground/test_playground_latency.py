@@ -25,7 +25,7 @@ websockets = pytest.importorskip("websockets")
 
 from nn.playground import adapters  # noqa: E402
 
-pytestmark = pytest.mark.slow  # 30 s of load, and a 15 s one
+pytestmark = pytest.mark.slow  # 30 s of load, twice
 
 ROOT = Path(__file__).resolve().parents[3]
 BOUND = 0.2  # seconds: the bound for a slider's answer while another tab sends formulas
@@ -155,7 +155,7 @@ def test_a_slider_stays_live_while_another_tab_trains_the_largest_network_on_200
         drag = asyncio.create_task(slider(other, stop))
         frames = []
         started = time.monotonic()
-        while time.monotonic() - started < 15:
+        while time.monotonic() - started < 30:  # a step takes 5 to 15 s here, shared with the slider
             try:
                 frames.append(json.loads(await asyncio.wait_for(trainer.recv(), timeout=1.0)))
             except asyncio.TimeoutError:
@@ -174,7 +174,7 @@ def test_a_slider_stays_live_while_another_tab_trains_the_largest_network_on_200
     with server_process() as port:
         frames, pause_took, latencies = run(scenario(port))
     steps = max((f["steps"] for f in frames if f["type"] == "update"), default=0)
-    print(f"\nlargest network, 2,000 points: {steps} steps in 15 s, pause answered in {1000 * pause_took:.0f} ms; "
+    print(f"\nlargest network, 2,000 points: {steps} steps in 30 s, pause answered in {1000 * pause_took:.0f} ms; "
           f"the other tab's slider: {summary(latencies)}")
     assert steps >= 1 and all(f["type"] == "update" for f in frames)
     assert pause_took < 1.0

@@ -101,9 +101,9 @@ def test_switching_the_dataset_starts_a_fresh_network_counter_and_curves():
     session = Session()
     fresh = weights(session.model)
     session.playing = True
-    for _ in range(5):  # at least one step each
+    while len(session.history) < 2:
         session.train_for(0.0)
-    assert session.steps >= 5 and session.history and weights(session.model) != fresh
+    assert session.steps >= 2 and session.history and weights(session.model) != fresh
     state = session.handle({"type": "dataset", "name": "circles", "noise": 0.05, "points": 50, "seed": 2})[0]
     assert state["steps"] == 0 and state["epoch"] == 0 and state["history"] == [] and state["loss"] is None
     assert weights(session.model) == fresh and state["version"] == 2
@@ -112,12 +112,12 @@ def test_switching_the_dataset_starts_a_fresh_network_counter_and_curves():
 def test_the_sample_view_is_dropped_when_the_network_or_the_data_change():
     session = Session()
     session.handle({"type": "sample", "index": 4, "x": None})
-    assert session._sample_model is not None
+    assert session.sample.model is not None
     session.handle(dict(LARGEST, hidden=[3]))
-    assert session._sample_model is None and session.sample_index is None
+    assert session.sample.model is None and session.sample.index is None
     session.handle({"type": "sample", "index": 4, "x": None})
     session.handle({"type": "add_point", "x": 0.0, "y": 0.0, "label": 1})
-    assert session._sample_model is None
+    assert session.sample.model is None
     # The page cleared its drawing: the same shape is drawn again, not only its numbers sent.
     assert session.handle({"type": "sample", "index": 4, "x": None})[0]["svg"].lstrip().startswith("<?xml")
 
