@@ -43,6 +43,7 @@ class Session:
         self.playing = False
         self._frame_seconds = 0.0  # what the last frame cost to make
         self._unreported, self._training_seconds, self._frame_due = [], 0.0, False  # training since the last frame
+        self._due_accuracy = None  # (accuracy,) once a costly frame's first slice measured it
         self.version = 0  # bumped whenever the model is replaced: the page ignores older updates
         self.config = dict(DEFAULT_CONFIG)
         self.dataset = dict(DEFAULT_DATASET)
@@ -112,7 +113,10 @@ class Session:
         paused (a slice asked for just before the pause)."""
         if not self.playing:
             return []
-        if self._frame_due:  # a costly frame gets a slice of its own
+        if self._frame_due:  # a costly frame gets slices of its own: the accuracy, then the rest
+            if self._due_accuracy is None:
+                self._due_accuracy = (self._accuracy(),)
+                return []
             return self._report()
         started = time.perf_counter()
         try:
@@ -138,8 +142,9 @@ class Session:
 
     def _report(self) -> list[dict]:
         losses, self._unreported = self._unreported, []
-        self._frame_due, self._training_seconds = False, 0.0
-        return [self._update(losses)]
+        frame = self._update(losses)
+        self._frame_due, self._due_accuracy, self._training_seconds = False, None, 0.0
+        return [frame]
 
     def _on_play(self, message):
         if not self.X:
@@ -230,7 +235,7 @@ class Session:
 
     def _frame(self, losses) -> dict:
         if losses:
-            accuracy = self._accuracy()
+            accuracy = self._due_accuracy[0] if self._due_accuracy else self._accuracy()
             self.history.append([self.steps, sum(losses) / len(losses), accuracy])
             if len(self.history) > HISTORY_LIMIT:
                 self.history = self.history[::2]
@@ -350,7 +355,7 @@ class Session:
         self._order, self._position = [], 0
         self._partial = None
         self.steps = self.epoch = 0
-        self.history, self._unreported = [], []
+        self.history, self._unreported, self._frame_due, self._due_accuracy = [], [], False, None
         self.version += 1
         self.sample.forget()
 

@@ -29,7 +29,9 @@ pytestmark = pytest.mark.slow  # 30 s of load, twice
 
 ROOT = Path(__file__).resolve().parents[3]
 BOUND = 0.2  # seconds: the bound for a slider's answer while another tab sends formulas
-TRAINING_BOUND = 0.4  # while another tab trains: a frame of the largest network is one piece (~0.1 s under load)
+# While another tab trains the largest network, the indivisible pieces are bigger: a frame's
+# accuracy over 2,000 points, or its map, each ~0.1 s (more on a loaded machine), once a step.
+TRAINING_BOUND, TRAINING_P95 = 0.75, 0.25
 
 
 def longest(make_term) -> str:
@@ -179,6 +181,7 @@ def test_a_slider_stays_live_while_another_tab_trains_the_largest_network_on_200
     assert steps >= 1 and all(f["type"] == "update" for f in frames)
     assert pause_took < 1.0
     assert max(latencies) < TRAINING_BOUND, summary(latencies)
+    assert sorted(latencies)[int(0.95 * len(latencies))] < TRAINING_P95, summary(latencies)
 
 
 def test_ctrl_c_does_not_wait_for_a_layout():
