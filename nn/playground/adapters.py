@@ -6,6 +6,8 @@ through one function here, so a change in one of them is a change in one place.
 
 from __future__ import annotations
 
+import math
+
 from engine import Value, node_names, topological_order
 from engine.cli import formula as _formulas
 from nn.losses import l2_penalty
@@ -43,7 +45,19 @@ def data_text(x: float) -> str:
 
 
 def record_backward(root) -> dict:
-    """Run root's backward pass with the engine's stepper and record it for the page.
+    """Run root's backward pass with the engine's stepper and record it for the page (all at once:
+    see `record_backward_in_pieces`)."""
+    pieces = record_backward_in_pieces(root)
+    while True:
+        try:
+            next(pieces)
+        except StopIteration as done:
+            return done.value
+
+
+def record_backward_in_pieces(root, steps_per_piece: int = 100):
+    """A generator that records root's backward pass, yielding every `steps_per_piece` steps
+    (a graph of a thousand nodes takes tens of milliseconds), and returns the record.
 
     Returns JSON-ready `names` and `data` (per node, in topological order: the `k` of the
     drawing's box ids `v{k}`), `root` (its position) and `steps`: per step its header, the
@@ -56,6 +70,8 @@ def record_backward(root) -> dict:
     position = {id(node): k for k, node in enumerate(order)}
     steps = []
     for step in root.backward_steps():
+        if len(steps) % steps_per_piece == steps_per_piece - 1:
+            yield
         node = step.node
         header, text = _split_step_text(step)
         steps.append({
@@ -101,28 +117,27 @@ def structure_key(root) -> tuple:
 _WIDEST = -8.888e-88
 
 
-def graph_svg(root, *, boxes_inline: int = 60) -> tuple[str, str]:
-    """The engine's drawing of root's graph as SVG text, and how it was grouped: "plain",
-    "cluster" or "collapse".
+def graph_dot(root, *, boxes_inline: int = 60) -> tuple[str, str]:
+    """The engine's drawing of root's graph as DOT text (for `nn.playground.layout`), and how it
+    was grouped: "plain", "cluster" or "collapse".
 
     Up to `boxes_inline` boxes are drawn plainly; bigger graphs are clustered per neuron, and
     graphs too big for that collapse each neuron (then each layer) into one box. Raises
-    RuntimeError naming the problem when Graphviz is missing or the graph cannot be drawn.
+    RuntimeError naming the problem when the graph cannot be drawn at all.
     """
     from engine import GraphTooLargeError, draw_dot
 
     order = topological_order(root)
     if len(order) <= boxes_inline:
-        return _pipe_svg(_widest_layout(order, lambda: draw_dot(root, show_grad=True))), "plain"
+        return _widest_layout(order, lambda: draw_dot(root, show_grad=True)).source, "plain"
     try:
-        digraph = _widest_layout(order, lambda: draw_dot(root, show_grad=True, cluster="neuron"))
-        return _pipe_svg(digraph), "cluster"
+        return _widest_layout(order, lambda: draw_dot(root, show_grad=True, cluster="neuron")).source, "cluster"
     except GraphTooLargeError:
         pass
     # Collapsed boxes summarise their members, so they show the real numbers, fixed.
     for level in ("neuron", "layer"):
         try:
-            return _pipe_svg(draw_dot(root, show_grad=True, collapse=level)), "collapse"
+            return draw_dot(root, show_grad=True, collapse=level).source, "collapse"
         except GraphTooLargeError as error:
             last = error
     raise RuntimeError(str(last))
@@ -139,16 +154,6 @@ def _widest_layout(order, draw):
     finally:
         for node, (data, grad) in zip(order, saved):
             node.data, node.grad = data, grad
-
-
-def _pipe_svg(digraph) -> str:
-    import graphviz
-
-    try:
-        return digraph.pipe(format="svg", quiet=True).decode("utf-8")
-    except graphviz.ExecutableNotFound:
-        raise RuntimeError("Graphviz's `dot` program is not installed, so graphs cannot be drawn "
-                           "(apt-get install graphviz)") from None
 
 
 # -- training -----------------------------------------------------------------------------------
@@ -177,6 +182,40 @@ def train_step(model, X, targets, loss_fn, optimizer, l2: float) -> float:
         raise DivergedError(_first_line(error)) from None
     except (ValueError, ArithmeticError) as error:  # the engine refusing a NaN or an overflow on the way
         raise DivergedError(f"the forward pass failed ({_first_line(error)}); no parameter was updated") from None
+
+
+def train_step_in_chunks(model, X, targets, loss_fn, optimizer, l2: float, chunk: int):
+    """`train_step` for a batch too big to run at once: a generator that does the batch's forward
+    and backward `chunk` samples at a time, yields after each chunk, and returns the batch loss.
+
+    Each chunk's summed loss divided by the batch size is its share of the batch's mean loss, and
+    leaves add up their gradients over the chunks, so the update is `train_step`'s (up to the
+    order of the additions). Raises DivergedError, leaving every parameter as it was, like it.
+    A caller may drop the generator between two chunks: no parameter changes before the last.
+    """
+    n = len(X)
+    optimizer.zero_grad()
+    total = 0.0
+    try:
+        for start in range(0, n, chunk):
+            outputs = [model(x) for x in X[start:start + chunk]]
+            share = loss_fn(outputs, targets[start:start + chunk], reduction="sum") / n
+            share.backward()
+            total += share.data
+            yield
+        if l2:
+            penalty = l2_penalty(optimizer.params, l2)
+            penalty.backward()
+            total += penalty.data
+    except (ValueError, ArithmeticError) as error:
+        raise DivergedError(f"the forward pass failed ({_first_line(error)}); no parameter was updated") from None
+    if not math.isfinite(total):
+        raise DivergedError(f"the loss is {total!r}; no parameter was updated")
+    try:
+        optimizer.step()
+    except FloatingPointError as error:  # a gradient that is not finite: checked before any update
+        raise DivergedError(_first_line(error)) from None
+    return total
 
 
 def _first_line(error: Exception, head: int = 160, tail: int = 100) -> str:

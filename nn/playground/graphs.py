@@ -3,13 +3,19 @@
 Each reply carries the recorded backward pass (names, data, steps: see `adapters.record_backward`)
 and the engine's drawing, but the drawing only when the graph's shape changed: dragging a slider
 keeps the shape, so the page rewrites the numbers into the drawing it has, with no new layout.
+
+The work is done by generators that yield between pieces (see `Session.work`), so that a long
+formula's graph and plot never hold the engine's thread for long. A yield never happens inside
+a `no_grad` or `name_scope` block: another tab's work may run at that point.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 
 from nn.playground import adapters
+from nn.playground.layout import LayoutError
 from nn.playground.protocol import PlaygroundError, error_message
 
 PLOT_POINTS = 101  # samples along the sandbox's plot
@@ -19,12 +25,15 @@ class GraphView:
     """What one view's page already shows, so that a drawing is sent once per shape."""
 
     def __init__(self):
-        self.layout = None  # the structure key of the drawing the page has
+        self.layout = None  # the structure key of the drawing the page has (or was told it cannot have)
 
-    def show(self, root) -> dict:
-        """The reply's graph part for `root`, whose backward pass runs here (through the stepper)."""
+    def show(self, root):
+        """A generator (engine work, in slices: see `Session.work`) returning the reply's graph
+        part for `root`, whose backward pass runs here (through the stepper). A new shape's
+        drawing is a `PendingDrawing`, laid out later, off the engine's thread."""
         reply = self._drawing(root)
-        reply.update(adapters.record_backward(root))
+        yield
+        reply.update((yield from adapters.record_backward_in_pieces(root)))
         return reply
 
     def _drawing(self, root) -> dict:
@@ -32,11 +41,75 @@ class GraphView:
         if key == self.layout:
             return {"svg": None}
         try:
-            svg, grouping = adapters.graph_svg(root)
+            source, grouping = adapters.graph_dot(root)
         except RuntimeError as error:
             raise PlaygroundError(str(error)) from None
-        self.layout = key
-        return {"svg": svg, "grouping": grouping}
+        return {"svg": PendingDrawing(self, key, source, grouping)}
+
+
+class PendingDrawing:
+    """A drawing's DOT text waiting for its layout; `settle` gives the reply's drawing fields."""
+
+    def __init__(self, view: GraphView, key, source: str, grouping: str):
+        self.view, self.key, self.source, self.grouping = view, key, source, grouping
+
+    def settle(self, svg: str | None, problem: str | None = None) -> dict:
+        """The drawing fields once laid out (`svg`), or without a drawing because of `problem`.
+        Either way the view remembers the shape: the same shape is not laid out again."""
+        self.view.layout = self.key
+        if svg is None:
+            return {"svg": None, "grouping": None,
+                    "drawing_problem": f"{problem}; showing the steps and the numbers without the drawing"}
+        return {"svg": svg, "grouping": self.grouping}
+
+
+def settle_drawings(replies: list, layout) -> list:
+    """Lay out every pending drawing in `replies` here and now with `layout(source) -> svg` (which
+    raises LayoutError): what `Session.handle` does; the server does it off the engine's thread."""
+    for reply in replies:
+        pending = reply.get("svg")
+        if isinstance(pending, PendingDrawing):
+            try:
+                reply.update(pending.settle(layout(pending.source)))
+            except LayoutError as error:
+                reply.update(pending.settle(None, str(error)))
+    return replies
+
+
+class SampleView:
+    """The Backprop-one-sample view of one tab: the sample, the network snapshot it steps through."""
+
+    def __init__(self):
+        self.view = GraphView()
+        self.index = None
+        self.model = None
+
+    def forget(self) -> None:
+        """New data or a new network: the page clears its sample view, so its next sample gets a
+        drawing of its own even when the graph's shape is the same."""
+        self.index = self.model = None
+        self.view.layout = None
+
+    def answer(self, message: dict, session):
+        """A generator (engine work, in slices) returning the reply to a checked `sample` message:
+        the loss graph of one of `session`'s points, its recorded backward pass and drawing."""
+        index = message["index"]
+        if index >= len(session.X):
+            raise PlaygroundError(f"there is no point {index}: the data has {len(session.X)} points")
+        if index != self.index or message["x"] is None or self.model is None:
+            # Step through a snapshot: training may go on, and the snapshot's gradients are its own.
+            self.model = copy.deepcopy(session.model)
+            self.index = index
+        x = message["x"] or session.X[index]
+        self.model.zero_grad()
+        inputs = [adapters.Value(x[0], "x1"), adapters.Value(x[1], "x2")]
+        out = self.model(inputs)
+        loss = session._loss_fn([out], [session._targets[index]])
+        loss.label = "loss"
+        reply = {"type": "sample", "index": index, "x": [inputs[0].data, inputs[1].data], "label": session.y[index],
+                 "loss_name": session.config["loss"], "output": out.data}
+        reply.update((yield from self.view.show(loss)))
+        return [reply]
 
 
 class Sandbox:
@@ -46,8 +119,8 @@ class Sandbox:
         self.view = GraphView()
         self._parsed = None  # (text, formula)
 
-    def answer(self, message: dict) -> list[dict]:
-        """The reply to a checked `formula` message: the graph with data and grads, the steps, the
+    def answer(self, message: dict):
+        """A generator (engine work, in slices) returning the reply to a checked `formula` message: the graph with data and grads, the steps, the
         gradients, and a plot along one variable. Where f is undefined, an error and the
         variables (so the page's sliders can move to where it is defined)."""
         text = message["text"]
@@ -65,20 +138,23 @@ class Sandbox:
             return [error_message(f"{error} (at {_point(values)})", "formula"),
                     {"type": "formula_variables", "text": text, "variables": formula.variables, "values": values}]
         reply = {"type": "formula", "text": text, "variables": formula.variables, "values": values, "output": out.data}
-        reply.update(self.view.show(out))
+        reply.update((yield from self.view.show(out)))
         reply["gradients"] = {name: _finite_or_none(leaf.grad) for name, leaf in leaves.items()}
         variable = message["plot"] if message["plot"] in values else formula.variables[0]
-        reply["plot"] = _plot(formula, values, variable, message["range"])
+        reply["plot"] = yield from _plot(formula, values, variable, message["range"])
         return [reply]
 
 
-def _plot(formula, values, variable, span) -> dict:
+def _plot(formula, values, variable, span):
     """f and every df/dv along `variable` over span, the other variables held where they are.
-    A point where f is undefined or not finite is None (a gap in the curve)."""
+    A point where f is undefined or not finite is None (a gap in the curve). A generator that
+    yields every few points: a long formula's plot is most of its engine time."""
     low, high = span
     xs = [low + (high - low) * i / (PLOT_POINTS - 1) for i in range(PLOT_POINTS)]
     f, grads = [], {name: [] for name in values}
-    for x in xs:
+    for i, x in enumerate(xs):
+        if i % 10 == 9:
+            yield
         try:
             out, leaves = adapters.evaluate_formula(formula, dict(values, **{variable: x}))
             out.backward()

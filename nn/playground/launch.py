@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 from nn.layers import MLP
-from nn.playground.protocol import MAX_HIDDEN_LAYERS, MAX_POINTS, MAX_WIDTH
+from nn.playground.protocol import MAX_HIDDEN_LAYERS, MAX_POINTS, MAX_WIDTH, PlaygroundError
 
 
 class Start:
@@ -24,6 +24,22 @@ class Start:
         self.save_dir = Path(save_dir).resolve() if save_dir is not None else None
         if self.save_dir is not None and not self.save_dir.is_dir():
             raise ValueError(f"save_dir {str(save_dir)!r} is not an existing folder")
+
+    def save(self, model, name: str) -> Path:
+        """Save `model` as NAME.json in the save folder (with the model's atomic `save`); returns
+        the path. `name` is the protocol's checked name. Raises PlaygroundError saying why not."""
+        folder = self.save_dir
+        if folder is None:
+            raise PlaygroundError("saving is off: start the playground with --save-dir FOLDER "
+                                  "(or save_dir= in Python) to choose where models go")
+        path = folder / f"{name}.json"
+        if path.parent != folder:  # cannot happen with the checked name; never write elsewhere
+            raise PlaygroundError("the model can only be saved inside the save folder")
+        try:
+            model.save(path)
+        except (OSError, ValueError) as error:
+            raise PlaygroundError(f"could not save {path.name}: {getattr(error, 'strerror', None) or error}") from None
+        return path
 
 
 def check_model(model) -> MLP:

@@ -48,7 +48,13 @@ _PARAM_NAME = re.compile(r"[a-z0-9_.]{1,80}\Z")
 
 
 class ProtocolError(ValueError):
-    """A message the server refuses; the text says what was wrong and is shown in the page."""
+    """A message the server refuses; the text says what was wrong and is shown in the page.
+    `request` is the refused message's type when it had a known one (the page then knows which
+    of its requests was answered, and puts that control back to the server's value)."""
+
+    def __init__(self, text: str, request: str | None = None):
+        super().__init__(text)
+        self.request = request
 
 
 class PlaygroundError(ValueError):
@@ -73,21 +79,22 @@ def parse_message(text) -> dict:
     if len(text) > MAX_MESSAGE_CHARS:
         raise ProtocolError(f"the message is {len(text)} characters long; the limit is {MAX_MESSAGE_CHARS}")
     try:
-        message = json.loads(text, parse_constant=_refuse_constant)
-    except ProtocolError:
-        raise
+        message = json.loads(text, parse_constant=_NonNumber)
     except (ValueError, RecursionError):
         raise ProtocolError("the message is not valid JSON") from None
     if not isinstance(message, dict):
         raise ProtocolError(f"a message must be a JSON object, not {_json_kind(message)}")
     kind = message.get("type")
-    if kind not in _CHECKS:
+    if not isinstance(kind, str) or kind not in _CHECKS:  # a list or an object cannot even be looked up
         raise ProtocolError(f"unknown message type {_short(kind)}; the types are {', '.join(_CHECKS)}")
     fields, check = _CHECKS[kind]
     unknown = [key for key in message if key != "type" and key not in fields]
     if unknown:
-        raise ProtocolError(f"{kind}: unknown field {_short(unknown[0])}")
-    clean = check(message) if check else {}
+        raise ProtocolError(f"{kind}: unknown field {_short(unknown[0])}", kind)
+    try:
+        clean = check(message) if check else {}
+    except ProtocolError as error:
+        raise ProtocolError(str(error), kind) from None
     clean["type"] = kind
     return clean
 
@@ -231,6 +238,8 @@ def _choice(m, key, choices):
 
 
 def _check_number(value, what: str, low, high, *, open_low=False) -> float:
+    if isinstance(value, _NonNumber):
+        raise ProtocolError(f"{what} must be a finite number, got {value.name}, which JSON does not allow")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ProtocolError(f"{what} must be a number, got {_short(value)}")
     if abs(value) > 1e300 or not math.isfinite(value):  # also keeps float() from overflowing on huge ints
@@ -252,8 +261,12 @@ def _check_int(value, what: str, low, high) -> int:
     return value
 
 
-def _refuse_constant(name):
-    raise ProtocolError(f"the message contains {name}, which is not a number JSON allows")
+class _NonNumber:
+    """NaN, Infinity or -Infinity in a message (Python's json reads them, JSON has no such
+    numbers): kept as this marker, so the field's check refuses it, naming the request."""
+
+    def __init__(self, name: str):
+        self.name = name
 
 
 def _json_kind(value) -> str:
@@ -262,9 +275,30 @@ def _json_kind(value) -> str:
 
 
 def _short(value, limit: int = 40) -> str:
-    """`value` as a short repr for an error message, whatever its size."""
-    try:
-        text = json.dumps(value)
-    except (TypeError, ValueError):
-        text = repr(value)
+    """`value` as short JSON-like text for an error message, whatever its size or depth: only
+    the first few levels of lists and objects are spelled out, so a value nested a thousand deep
+    costs no more (and never recurses deeper) than a flat one."""
+    text = _outline(value, depth=3)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _outline(value, depth: int) -> str:
+    if isinstance(value, list):
+        if depth == 0:
+            return "[...]"
+        inner = ", ".join(_outline(v, depth - 1) for v in value[:4])
+        return f"[{inner}{', ...' if len(value) > 4 else ''}]"
+    if isinstance(value, dict):
+        if depth == 0:
+            return "{...}"
+        items = list(value.items())
+        inner = ", ".join(f"{json.dumps(str(k))[:30]}: {_outline(v, depth - 1)}" for k, v in items[:4])
+        return "{" + inner + (", ..." if len(items) > 4 else "") + "}"
+    if isinstance(value, str):
+        return json.dumps(value[:60])
+    if isinstance(value, _NonNumber):
+        return value.name
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError):  # a huge int has no float form; anything else, by its type
+        return type(value).__name__

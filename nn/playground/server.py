@@ -2,15 +2,17 @@
 to serve it on 127.0.0.1.
 
 Each tab's socket gets its own `Session` (data, network, optimizer). All engine work -- training,
-drawing, the sandbox -- runs on one worker thread, one request after another: the engine's
-`no_grad` and `name_scope` are process-wide switches, so two threads must never build graphs at
-once. While a tab plays, its training loop asks that thread for a slice of training at a time and
-sends a frame after each; other tabs' requests queue in between.
+building drawings, the sandbox -- runs on one worker thread: the engine's `no_grad` and
+`name_scope` are process-wide switches, so two threads must never build graphs at once. No
+request holds that thread for long: a request's work runs a slice at a time (`Session.work`,
+`slices.advance`), a playing tab's training loop asks for a slice of training at a time and sends
+a frame after each, and other tabs' requests queue in between. Graphviz lays drawings out in
+processes of its own with a time limit (`layout`), waited for on threads of their own.
 
-Safety: only local pages may talk to it. A request whose Host header is not 127.0.0.1, localhost
-or [::1] is refused (a foreign name pointing at 127.0.0.1 is DNS rebinding), and so is a WebSocket
-whose Origin is not this server. Every message is checked by `protocol.parse_message` before
-anything acts on it; nothing from the page reaches eval, a shell or the filesystem, except the
+Safety: only local pages may talk to it (`guard`). A request whose Host header is not 127.0.0.1,
+localhost or [::1] is refused (a foreign name pointing at 127.0.0.1 is DNS rebinding), and so is
+a WebSocket whose Origin is not this server. Every message is checked by `protocol.parse_message`
+before anything acts on it; nothing from the page reaches eval, a shell or the filesystem, except the
 explicit "save model", which writes NAME.json with `model.save` inside the folder chosen at launch.
 """
 
@@ -20,21 +22,18 @@ import asyncio
 import contextlib
 import json
 import socket
-import sys
 import threading
 import time
 import traceback
 import webbrowser
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlsplit
 
 try:
     import uvicorn
     from starlette.applications import Starlette
-    from starlette.datastructures import Headers
     from starlette.middleware import Middleware
-    from starlette.responses import FileResponse, PlainTextResponse
+    from starlette.responses import FileResponse
     from starlette.routing import Mount, Route, WebSocketRoute
     from starlette.staticfiles import StaticFiles
     from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -43,26 +42,34 @@ except ImportError as error:  # pragma: no cover - depends on what is installed
         f"the playground needs Starlette and uvicorn ({error}); install them with: pip install 'gradwalk[playground]'"
     ) from None
 
+from nn.playground.graphs import PendingDrawing
+from nn.playground.guard import LocalOnly
 from nn.playground.launch import Start
+from nn.playground.layout import LAYOUT_SECONDS, LayoutError, Layouts
 from nn.playground.protocol import ProtocolError, error_message, parse_message
 from nn.playground.session import Session
+from nn.playground.slices import advance
 
 STATIC = Path(__file__).parent / "static"
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_TABS = 16
 """Tabs (WebSockets) served at once; one more is told to close another tab."""
 
 TRAIN_SLICE = 0.04  # seconds of training between two frames of a playing tab
+WORK_SLICE = 0.03  # seconds of one request's engine work before other tabs' requests get a turn
 
 
 class Playground:
     """What all tabs share: the launch model and data, the engine's worker thread, the open tabs."""
 
-    def __init__(self, start: Start, max_tabs: int = MAX_TABS):
+    def __init__(self, start: Start, max_tabs: int = MAX_TABS, layout_seconds: float = LAYOUT_SECONDS):
         self.start = start
         self.max_tabs = max_tabs
         self.tabs: set[Tab] = set()
+        self.seats = 0  # tabs admitted, counted before their session exists (see _tab_socket)
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gradwalk-engine")
+        # Graphviz runs as processes of its own; a tab asks for one layout at a time.
+        self.layouts = Layouts(layout_seconds)
+        self.layout_threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="gradwalk-layout")
 
     async def run(self, function, *args):
         """`function(*args)` on the engine's worker thread."""
@@ -72,8 +79,31 @@ class Playground:
         """Queue `function(*args)` for the engine's worker thread; await the future for its result."""
         return asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
 
+    async def finish(self, work):
+        """Run the generator `work` (see `Session.work`) on the engine's thread, a slice at a time,
+        so that other tabs' requests run between its slices; returns what it returned."""
+        while True:
+            done, result = await self.run(advance, work, WORK_SLICE)
+            if done:
+                return result
+
+    async def draw(self, replies: list) -> list:
+        """Lay out the pending drawings in `replies` on the layout threads, within the time limit."""
+        for reply in replies:
+            pending = reply.get("svg")
+            if isinstance(pending, PendingDrawing):
+                loop = asyncio.get_running_loop()
+                try:
+                    svg = await loop.run_in_executor(self.layout_threads, self.layouts.svg, pending.source)
+                    reply.update(pending.settle(svg))
+                except LayoutError as error:
+                    reply.update(pending.settle(None, str(error)))
+        return replies
+
     def close(self) -> None:
+        self.layouts.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.layout_threads.shutdown(wait=False, cancel_futures=True)
 
 
 class Tab:
@@ -99,7 +129,11 @@ class Tab:
             try:
                 message = parse_message(text)
             except ProtocolError as error:
-                await self.send(error_message(str(error)))
+                await self.send(error_message(str(error), error.request))
+                continue
+            except Exception as error:  # a bug in the checks: say so, keep the tab
+                traceback.print_exc()
+                await self.send(error_message(f"internal error while reading a message: {error!r} (a bug in gradwalk)"))
                 continue
             await self.answer(message)
 
@@ -107,7 +141,7 @@ class Tab:
         if message["type"] == "pause":
             self.session.playing = False  # at once: no slice of training may start after a pause
         try:
-            replies = await self.playground.run(self.session.handle, message)
+            replies = await self.playground.draw(await self.playground.finish(self.session.work(message)))
         except Exception as error:  # a bug in gradwalk: report it, keep the server and the tab alive
             traceback.print_exc()
             replies = [error_message(f"internal error while handling {message['type']!r}: {error!r} "
@@ -158,21 +192,27 @@ class Tab:
 async def _tab_socket(websocket: WebSocket) -> None:
     playground: Playground = websocket.app.state.playground
     await websocket.accept()
-    if len(playground.tabs) >= playground.max_tabs:
+    # The check and the count are one step, with no await between them: tabs connecting at once
+    # are admitted one by one, though their sessions are built later.
+    if playground.seats >= playground.max_tabs:
         await websocket.send_text(json.dumps(error_message(
             f"the playground already serves {playground.max_tabs} tabs, its limit: close one and reload this page")))
         await websocket.close(code=1013)
         return
-    # Even building a tab's first network is engine work: it belongs on the worker thread.
-    tab = Tab(playground, websocket, await playground.run(Session, playground.start))
-    playground.tabs.add(tab)
+    playground.seats += 1
+    tab = None
     try:
+        # Even building a tab's first network is engine work: it belongs on the worker thread.
+        tab = Tab(playground, websocket, await playground.run(Session, playground.start))
+        playground.tabs.add(tab)
         await tab.serve()
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass  # the tab closed (RuntimeError/OSError: it closed while we were sending)
     finally:
-        playground.tabs.discard(tab)
-        await tab.stop()
+        playground.seats -= 1
+        if tab is not None:
+            playground.tabs.discard(tab)
+            await tab.stop()
 
 
 async def _index(request):
@@ -189,14 +229,16 @@ _SECURITY_HEADERS = {
 }
 
 
-def create_app(model=None, X=None, y=None, *, save_dir=None, max_tabs: int = MAX_TABS) -> Starlette:
+def create_app(model=None, X=None, y=None, *, save_dir=None, max_tabs: int = MAX_TABS,
+               layout_seconds: float = LAYOUT_SECONDS) -> Starlette:
     """The playground as an ASGI app (serve it with uvicorn, or test it with Starlette's TestClient).
 
     `model` (an `nn.MLP` with 2 inputs and 1 output) and `X`, `y` (2-D points and 0/1 labels) are
     what every new tab starts from; `save_dir` is the folder "save model" writes into (None: saving
-    is off). Raises ValueError when the model or data do not fit the playground's limits.
+    is off); `layout_seconds` bounds Graphviz's time per drawing. Raises ValueError when the
+    model or data do not fit the playground's limits.
     """
-    playground = Playground(Start(model, X, y, save_dir), max_tabs)
+    playground = Playground(Start(model, X, y, save_dir), max_tabs, layout_seconds)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -214,76 +256,6 @@ def create_app(model=None, X=None, y=None, *, save_dir=None, max_tabs: int = MAX
     )
     app.state.playground = playground
     return app
-
-
-# -- who may talk to the server ---------------------------------------------------------------------
-
-
-def host_problem(host) -> str | None:
-    """Why a request with this Host header is refused, or None when it names this machine."""
-    name = _host_name(host)
-    if name is not None and name.lower() in LOCAL_HOSTS:
-        return None
-    return (f"refused: the Host header {_quoted(host)} is not 127.0.0.1, localhost or [::1]; the playground "
-            f"only answers pages opened on this machine (a foreign name here suggests DNS rebinding)")
-
-
-def origin_problem(origin, host) -> str | None:
-    """Why a WebSocket from this Origin is refused, or None when it is this server's own page.
-
-    A missing Origin is allowed: browsers always send one, so a request without it comes from a
-    program on this machine, which could run anything anyway.
-    """
-    if origin is None:
-        return None
-    parts = urlsplit(origin) if origin != "null" else None
-    same = (parts is not None and parts.scheme == "http" and parts.hostname in LOCAL_HOSTS
-            and _port_of(parts.netloc) == _port_of(host or ""))
-    if same:
-        return None
-    return (f"refused: a WebSocket from Origin {_quoted(origin)}; only the playground's own page "
-            f"(http://127.0.0.1 on this port) may connect")
-
-
-def _host_name(host) -> str | None:
-    if not host:
-        return None
-    if host.startswith("["):  # [::1]:8000
-        return host[1:host.index("]")] if "]" in host else None
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-
-
-def _port_of(netloc: str):
-    tail = netloc.rsplit("]", 1)[-1]
-    return tail.rsplit(":", 1)[1] if ":" in tail else "80"
-
-
-def _quoted(text) -> str:
-    text = str(text)
-    return repr(text if len(text) <= 80 else text[:77] + "...")
-
-
-class LocalOnly:
-    """ASGI middleware: refuse foreign Host headers, and WebSockets from a foreign Origin."""
-
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] not in ("http", "websocket"):
-            return await self.app(scope, receive, send)
-        headers = Headers(scope=scope)
-        problem = host_problem(headers.get("host"))
-        if problem is None and scope["type"] == "websocket":
-            problem = origin_problem(headers.get("origin"), headers.get("host"))
-        if problem is None:
-            return await self.app(scope, receive, send)
-        print(f"gradwalk playground: {problem}", file=sys.stderr)
-        if scope["type"] == "http" or "websocket.http.response" in scope.get("extensions", {}):
-            await PlainTextResponse(problem, status_code=403)(scope, receive, send)
-        else:  # a server without the denial-response extension: close before accepting
-            await receive()
-            await send({"type": "websocket.close", "code": 1008, "reason": problem[:120]})
 
 
 # -- running it -------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """One browser tab's state: its data, its network and optimizer, the sample it is stepping through
-and its sandbox formula. Plain Python, no web framework: the server calls `Session.handle` with
-checked messages and sends back the replies it returns.
+and its sandbox formula. Plain Python, no web framework: the server runs `Session.work` on
+checked messages, a slice at a time, and sends back the replies it returns (`Session.handle`
+does the same at once, for use without the server).
 
 A session is only ever used by one thread at a time (the server runs all engine work on a single
 worker thread, because `no_grad` and `name_scope` are process-wide switches).
@@ -9,27 +10,27 @@ worker thread, because `no_grad` and `name_scope` are process-wide switches).
 from __future__ import annotations
 
 import copy
+import inspect
 import os
 import random
 import time
 
-from engine import Value
-from nn import losses as _losses
-from nn.data import make_blobs, make_circles, make_moons, make_spiral, make_xor
 from nn.layers import MLP
-from nn.optim import SGD, Adam, RMSprop
-from nn.playground import adapters, boundary
-from nn.playground.graphs import GraphView, Sandbox
+from nn.playground import adapters, boundary, choices
+from nn.playground.graphs import Sandbox, SampleView, settle_drawings
+from nn.playground.layout import Layouts
+from nn.playground.slices import advance
 from nn.playground.launch import Start
-from nn.playground.protocol import LOSSES, MAX_POINTS, PlaygroundError, ProtocolError, error_message, limits
-
-GENERATORS = {"moons": make_moons, "circles": make_circles, "xor": make_xor, "spiral": make_spiral,
-              "blobs": make_blobs}
+from nn.playground.protocol import MAX_POINTS, PlaygroundError, ProtocolError, error_message, limits
 
 DEFAULT_DATASET = {"name": "moons", "noise": 0.1, "points": 100, "seed": 1}
 # micrograd's moons network; with momentum it is right on every point within about 100 steps.
 DEFAULT_CONFIG = {"hidden": [16, 16], "activation": "relu", "loss": "hinge", "optimizer": "momentum", "lr": 0.1,
                   "batch_size": None, "l2": 1e-4, "seed": 0}
+
+WHOLE_STEP_WORK = 60_000  # samples times parameters of a step done at once (2-16-16-1 on 100 points: 33,700)
+CHUNK_WORK = 10_000  # ... and per chunk of a bigger step (about 10 ms of engine work)
+STEP_SLICE = 0.03  # seconds a `step` request works before letting other work in
 
 HISTORY_LIMIT = 2000  # points kept for the loss and accuracy curves; older ones are thinned out
 
@@ -41,6 +42,8 @@ class Session:
         self.start = start or Start()
         self.playing = False
         self._frame_seconds = 0.0  # what the last frame cost to make
+        self._unreported, self._training_seconds, self._frame_due = [], 0.0, False  # training since the last frame
+        self._due_accuracy = None  # (accuracy,) once a costly frame's first slice measured it
         self.version = 0  # bumped whenever the model is replaced: the page ignores older updates
         self.config = dict(DEFAULT_CONFIG)
         self.dataset = dict(DEFAULT_DATASET)
@@ -49,29 +52,40 @@ class Session:
             self.y = list(self.start.data[1])
             self.dataset = {"name": "yours", "noise": 0.0, "points": len(self.X), "seed": 0}
         else:
-            self.X, self.y = _generate(self.dataset)
-        self.bounds = _bounds(self.X)
+            self.X, self.y = choices.generate(self.dataset)
+        self.bounds = choices.bounds(self.X)
         if self.start.model is not None:
             model = self.start.model
             self.config.update(hidden=list(model.nouts[:-1]), activation=model.activation,
                                loss="bce" if model.output_activation == "sigmoid" else "hinge")
         self._shuffler = random.Random(rng_seed)
+        self._partial = None  # the step in progress: [its batch, its generator or None]
+        self.sample = SampleView()
         self._new_model()
-        self.sample_index = None
-        self._sample_model = None
-        self._sample_view = GraphView()
         self.sandbox = Sandbox()
 
     # -- dispatch -----------------------------------------------------------------------------------
 
-    def handle(self, message: dict) -> list[dict]:
-        """Act on one checked message; returns the messages to send back. A request that cannot
-        be done becomes an `error` message (with the request's type), never an exception."""
+    def work(self, message: dict):
+        """Act on one checked message: a generator that yields between pieces of long work and
+        returns the messages to send back. The server runs it a slice at a time (`advance`), so
+        other tabs are answered in between. A request that cannot be done becomes an `error`
+        message (with the request's type), never an exception. Drawings in the replies are
+        `graphs.PendingDrawing`s, for the caller to lay out."""
         kind = message["type"]
         try:
-            return getattr(self, "_on_" + kind)(message)
+            result = getattr(self, "_on_" + kind)(message)
+            if inspect.isgenerator(result):
+                result = yield from result
+            return result
         except (PlaygroundError, ProtocolError, adapters.FormulaError) as error:
             return [error_message(str(error), kind)]
+
+    def handle(self, message: dict, layout=None) -> list[dict]:
+        """`work(message)` done at once, its drawings laid out here with `layout(source) -> svg`
+        (default: a `layout.Layouts()`); for use without the server."""
+        replies = advance(self.work(message), float("inf"))[1]
+        return settle_drawings(replies, layout or Layouts().svg)
 
     def state(self) -> dict:
         """Everything the page shows, for a new tab or after a change of data or network."""
@@ -94,24 +108,43 @@ class Session:
     # -- training -----------------------------------------------------------------------------------
 
     def train_for(self, seconds: float) -> list[dict]:
-        """Train for about `seconds` (at least one step), then report: the page's next frame.
-        Nothing happens once paused (a slice asked for just before the pause)."""
+        """Train for about `seconds` (at least one step, or one chunk of a step done in chunks),
+        then report: the page's next frame, or nothing yet (see below). Nothing happens once
+        paused (a slice asked for just before the pause)."""
         if not self.playing:
             return []
-        # Frames may cost more than the training between them (the map without numpy): then
-        # train longer, so at least two thirds of the time goes to training.
-        deadline = time.perf_counter() + max(seconds, 2 * self._frame_seconds)
-        losses = []
+        if self._frame_due:  # a costly frame gets slices of its own: the accuracy, then the rest
+            if self._due_accuracy is None:
+                self._due_accuracy = (self._accuracy(),)
+                return []
+            return self._report()
+        started = time.perf_counter()
         try:
             while True:
-                losses.append(self._step())
-                if time.perf_counter() >= deadline:
+                loss = self._advance_step(started + seconds)
+                if loss is not None:
+                    self._unreported.append(loss)
+                if time.perf_counter() >= started + seconds:
                     break
         except PlaygroundError as error:
             self.playing = False
-            replies = [error_message(str(error), "play")]
-            return ([self._update(losses)] if losses else []) + replies
-        return [self._update(losses)]
+            return (self._report() if self._unreported else []) + [error_message(str(error), "play")]
+        self._training_seconds += time.perf_counter() - started
+        # Frames may cost more than the training between them (a big network's map, any map
+        # without numpy): then a frame waits until twice its cost went to training, and is made
+        # in the next slice, so that no slice holds the engine's thread for both.
+        if not self._unreported or self._training_seconds < 2 * self._frame_seconds:
+            return []
+        if self._frame_seconds > seconds:
+            self._frame_due = True
+            return []
+        return self._report()
+
+    def _report(self) -> list[dict]:
+        losses, self._unreported = self._unreported, []
+        frame = self._update(losses)
+        self._frame_due, self._due_accuracy, self._training_seconds = False, None, 0.0
+        return [frame]
 
     def _on_play(self, message):
         if not self.X:
@@ -121,28 +154,63 @@ class Session:
 
     def _on_pause(self, message):
         self.playing = False
-        return [self._update([])]
+        return self._report()
 
     def _on_step(self, message):
         self.playing = False
-        return [self._update([self._step()])]
+        while (loss := self._advance_step(time.perf_counter() + STEP_SLICE)) is None:
+            yield
+        self._unreported.append(loss)
+        return self._report()
 
     def _on_reset(self, message):
         self.playing = False
         self._new_model()
         return [self.state()]
 
-    def _step(self) -> float:
+    def _advance_step(self, deadline: float):
+        """Work on the current step until it is done (returns its loss) or `deadline` passes
+        (returns None; the next call goes on where this one stopped)."""
         if not self.X:
             raise PlaygroundError("there are no points to train on: pick a dataset or click the map to add points")
-        batch = self._next_batch()
+        if self._partial is None:
+            self._partial = [self._next_batch(), None]
+        if self._partial[1] is None:  # a new step, or one restarted because the weights changed
+            self._partial[1] = self._step_chunks(self._partial[0])
         try:
-            loss = adapters.train_step(self.model, [self.X[i] for i in batch], [self._targets[i] for i in batch],
-                                       self._loss_fn, self.optimizer, self.config["l2"])
+            while True:
+                next(self._partial[1])
+                if time.perf_counter() >= deadline:
+                    return None
+        except StopIteration as done:
+            self._partial = None
+            self.steps += 1
+            return done.value
+        except PlaygroundError:
+            self._partial = None
+            raise
+
+    def _step(self) -> float:
+        """One whole step, at once (what demos/playground_bench.py times)."""
+        return self._advance_step(float("inf"))
+
+    def _step_chunks(self, batch):
+        """One optimizer step on `batch`, as a generator yielding between chunks of the batch: the
+        largest network on 2,000 points takes seconds a step, and other tabs must not wait."""
+        X, targets = [self.X[i] for i in batch], [self._targets[i] for i in batch]
+        params = len(self.optimizer.params)
+        try:
+            if len(batch) * params <= WHOLE_STEP_WORK:
+                return adapters.train_step(self.model, X, targets, self._loss_fn, self.optimizer, self.config["l2"])
+            return (yield from adapters.train_step_in_chunks(self.model, X, targets, self._loss_fn, self.optimizer,
+                                                              self.config["l2"], max(1, CHUNK_WORK // params)))
         except adapters.DivergedError as error:
             raise PlaygroundError(f"training stopped at step {self.steps + 1}: {error}") from None
-        self.steps += 1
-        return loss
+
+    def _restart_step(self):
+        """The weights or the settings changed under a step in progress: do its batch again."""
+        if self._partial is not None:
+            self._partial[1] = None
 
     def _next_batch(self) -> list[int]:
         n = len(self.X)
@@ -167,7 +235,7 @@ class Session:
 
     def _frame(self, losses) -> dict:
         if losses:
-            accuracy = self._accuracy()
+            accuracy = self._due_accuracy[0] if self._due_accuracy else self._accuracy()
             self.history.append([self.steps, sum(losses) / len(losses), accuracy])
             if len(self.history) > HISTORY_LIMIT:
                 self.history = self.history[::2]
@@ -223,10 +291,11 @@ class Session:
                 raise PlaygroundError("there is no data of yours: pass X and y to nn.open_playground")
             self.X, self.y = [list(p) for p in self.start.data[0]], list(self.start.data[1])
         else:
-            self.X, self.y = _generate(dataset)
+            self.X, self.y = choices.generate(dataset)
         self.dataset = dataset
-        self.bounds = _bounds(self.X)
+        self.bounds = choices.bounds(self.X)
         self._data_changed()
+        self._new_model()  # other data is another experiment: a fresh network, step counter and curves
         return [self.state()]
 
     def _on_add_point(self, message):
@@ -247,9 +316,10 @@ class Session:
         return [self.state()]
 
     def _data_changed(self):
-        self._targets = _targets(self.config["loss"], self.y)
+        self._targets = choices.targets(self.config["loss"], self.y)
         self._order, self._position = [], 0
-        self.sample_index = None
+        self._partial = None
+        self.sample.forget()
         self.dataset["points"] = len(self.X)
 
     # -- the network --------------------------------------------------------------------------------
@@ -258,40 +328,43 @@ class Session:
         new = {k: message[k] for k in DEFAULT_CONFIG}
         old = self.config
         self.config = new
-        if _architecture(new) != _architecture(old) or new["seed"] != old["seed"]:
+        if choices.architecture(new) != choices.architecture(old) or new["seed"] != old["seed"]:
             self._new_model()
             return [self.state()]
         if new["optimizer"] != old["optimizer"]:
-            self.optimizer = _optimizer(new, self.model.parameters())
+            self.optimizer = choices.optimizer(new, self.model.parameters())
         self.optimizer.lr = new["lr"]
-        self._targets = _targets(new["loss"], self.y)
-        self._loss_fn = _loss_function(new["loss"])
+        self._targets = choices.targets(new["loss"], self.y)
+        self._loss_fn = choices.loss_function(new["loss"])
+        self._restart_step()
         return [self.state()]
 
     def _new_model(self):
         """A fresh network for the current config (the launch model's weights, when it fits)."""
         start = self.start.model
-        if start is not None and _architecture(self.config) == _architecture_of(start):
+        if start is not None and choices.architecture(self.config) == choices.architecture_of(start):
             self.model = copy.deepcopy(start)
         else:
             hidden, act = self.config["hidden"], self.config["activation"]
             out = "sigmoid" if self.config["loss"] == "bce" else "linear"
             self.model = MLP(2, hidden + [1], activation=act, output_activation=out,
                              init="he" if act == "relu" else "xavier", seed=self.config["seed"])
-        self.optimizer = _optimizer(self.config, self.model.parameters())
-        self._loss_fn = _loss_function(self.config["loss"])
-        self._targets = _targets(self.config["loss"], self.y)
+        self.optimizer = choices.optimizer(self.config, self.model.parameters())
+        self._loss_fn = choices.loss_function(self.config["loss"])
+        self._targets = choices.targets(self.config["loss"], self.y)
         self._order, self._position = [], 0
+        self._partial = None
         self.steps = self.epoch = 0
-        self.history = []
+        self.history, self._unreported, self._frame_due, self._due_accuracy = [], [], False, None
         self.version += 1
-        self.sample_index = None
+        self.sample.forget()
 
     def _on_set_param(self, message):
         named = dict(self.model.named_parameters())
         if message["name"] not in named:
             raise PlaygroundError(f"the network has no parameter {message['name']!r}")
         named[message["name"]].data = message["value"]
+        self._restart_step()
         return [self._update([])]
 
     def _on_neuron_map(self, message):
@@ -306,90 +379,15 @@ class Session:
                  "values": values}]
 
     def _on_save(self, message):
-        folder = self.start.save_dir
-        if folder is None:
-            raise PlaygroundError("saving is off: start the playground with --save-dir FOLDER "
-                                  "(or save_dir= in Python) to choose where models go")
-        path = folder / f"{message['name']}.json"
-        if path.parent != folder:  # cannot happen with the checked name; never write elsewhere
-            raise PlaygroundError("the model can only be saved inside the save folder")
-        try:
-            self.model.save(path)
-        except (OSError, ValueError) as error:
-            raise PlaygroundError(f"could not save {path.name}: {getattr(error, 'strerror', None) or error}") from None
-        return [{"type": "saved", "path": os.fspath(path)}]
+        return [{"type": "saved", "path": os.fspath(self.start.save(self.model, message["name"]))}]
 
     # -- backprop of one sample ---------------------------------------------------------------------
 
     def _on_sample(self, message):
-        index = message["index"]
-        if index >= len(self.X):
-            raise PlaygroundError(f"there is no point {index}: the data has {len(self.X)} points")
-        if index != self.sample_index or message["x"] is None or self._sample_model is None:
-            # Step through a snapshot: training may go on, and the snapshot's gradients are its own.
-            self._sample_model = copy.deepcopy(self.model)
-            self.sample_index = index
-        x = message["x"] or self.X[index]
-        model = self._sample_model
-        model.zero_grad()
-        inputs = [Value(x[0], "x1"), Value(x[1], "x2")]
-        out = model(inputs)
-        loss = self._loss_fn([out], [self._targets[index]])
-        loss.label = "loss"
-        reply = {"type": "sample", "index": index, "x": [inputs[0].data, inputs[1].data], "label": self.y[index],
-                 "loss_name": self.config["loss"], "output": out.data}
-        reply.update(self._sample_view.show(loss))
-        return [reply]
+        return self.sample.answer(message, self)
 
     # -- the expression sandbox ---------------------------------------------------------------------
 
     def _on_formula(self, message):
         return self.sandbox.answer(message)
 
-
-# -- helpers ----------------------------------------------------------------------------------------
-
-
-def _generate(dataset) -> tuple[list, list]:
-    X, y = GENERATORS[dataset["name"]](dataset["points"], noise=dataset["noise"], seed=dataset["seed"])
-    return [list(p) for p in X], [int(t) for t in y]
-
-
-def _bounds(X) -> list[float]:
-    """A square view around the points with a margin (the unit square around 0 when empty)."""
-    if not X:
-        return [-1.5, 1.5, -1.5, 1.5]
-    xs, ys = [p[0] for p in X], [p[1] for p in X]
-    cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
-    half = max(max(xs) - min(xs), max(ys) - min(ys), 0.5) / 2 * 1.15 + 0.25
-    return [cx - half, cx + half, cy - half, cy + half]
-
-
-def _architecture(config) -> tuple:
-    return (tuple(config["hidden"]), config["activation"], config["loss"] == "bce")
-
-
-def _architecture_of(model) -> tuple:
-    return (tuple(model.nouts[:-1]), model.activation, model.output_activation == "sigmoid")
-
-
-def _optimizer(config, params):
-    name, lr = config["optimizer"], config["lr"]
-    if name == "sgd":
-        return SGD(params, lr=lr)
-    if name == "momentum":
-        return SGD(params, lr=lr, momentum=0.9)
-    if name == "adam":
-        return Adam(params, lr=lr)
-    return RMSprop(params, lr=lr)
-
-
-def _loss_function(name):
-    assert name in LOSSES
-    return {"hinge": _losses.hinge_loss, "bce_with_logits": _losses.binary_cross_entropy_with_logits,
-            "mse": _losses.mse_loss, "bce": _losses.binary_cross_entropy}[name]
-
-
-def _targets(loss: str, y) -> list:
-    """Labels in the loss's own convention: hinge wants -1/+1, the others 0/1."""
-    return [(1 if t == 1 else -1) for t in y] if loss == "hinge" else list(y)

@@ -18,8 +18,8 @@ from starlette.testclient import TestClient  # noqa: E402
 
 from browser_support import LAUNCH_ARGS, chromium_or_skip  # noqa: E402
 from nn.playground.server import PlaygroundServer, create_app  # noqa: E402
+from playground_support import BASE, ORIGIN, WS  # noqa: E402
 
-BASE = "http://127.0.0.1:8765"
 VIEWPORT = {"width": 1400, "height": 900}
 
 
@@ -29,6 +29,15 @@ def client():
     app = create_app()
     with TestClient(app, base_url=BASE) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def tab(client):
+    """One tab's WebSocket, its first state already received."""
+    with client.websocket_connect(WS, headers=ORIGIN) as ws:
+        state = ws.receive_json()
+        assert state["type"] == "state"
+        yield ws
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,8 @@ import pytest
 
 PIL = pytest.importorskip("PIL.Image", reason="pillow reads the screenshots")
 
+from playground_support import open_page  # noqa: E402
+
 
 pytestmark = pytest.mark.slow  # a real browser: seconds per test (make test runs them)
 
@@ -27,12 +29,6 @@ def assert_not_blank(png: bytes, min_colours: int = 200, max_white: float = 0.9)
     colours, white = content_of(png)
     assert colours >= min_colours, f"only {colours} colours: the screenshot looks blank"
     assert white <= max_white, f"{white:.0%} of the screenshot is white"
-
-
-def open_page(page, url):
-    page.goto(url)
-    page.wait_for_function("() => document.getElementById('connection').textContent === 'connected'")
-    page.wait_for_function("() => window.gradwalk.views.train.state !== null")
 
 
 def test_press_play_and_the_loss_falls_and_the_boundary_changes(browse, live_server, tmp_path):

@@ -1,5 +1,6 @@
-"""The playground's server through Starlette's TestClient: every message type, bad messages,
-limits, Host and Origin refusals, and a tab's cleanup when its socket closes."""
+"""The playground's server through Starlette's TestClient: the page, Host and Origin refusals,
+every message type, saving, a tab's cleanup when its socket closes, and starting from Python.
+(Bad messages and limits: test_playground_messages.py.)"""
 
 from __future__ import annotations
 
@@ -19,41 +20,8 @@ pytest.importorskip("httpx")
 from starlette.testclient import TestClient, WebSocketDenialResponse  # noqa: E402
 
 import nn  # noqa: E402
-from nn.playground import protocol  # noqa: E402
 from nn.playground.server import STATIC, create_app  # noqa: E402
-from nn.playground.session import Session  # noqa: E402
-
-BASE = "http://127.0.0.1:8765"
-WS = "ws://127.0.0.1:8765/ws"
-ORIGIN = {"origin": "http://127.0.0.1:8765"}
-
-
-def receive(ws, kind: str, limit: int = 500) -> dict:
-    """The next message of type `kind`, skipping others (a playing tab streams updates)."""
-    for _ in range(limit):
-        message = ws.receive_json()
-        if message["type"] == kind:
-            return message
-    raise AssertionError(f"no {kind!r} message among {limit}")
-
-
-def ask(ws, message: dict, kind: str) -> dict:
-    ws.send_text(json.dumps(message))
-    return receive(ws, kind)
-
-
-def error_for(ws, text: str) -> str:
-    """Send raw text; the server must answer with an error (and stay up)."""
-    ws.send_text(text)
-    return receive(ws, "error")["message"]
-
-
-@pytest.fixture
-def tab(client):
-    with client.websocket_connect(WS, headers=ORIGIN) as ws:
-        state = ws.receive_json()
-        assert state["type"] == "state"
-        yield ws
+from playground_support import BASE, ORIGIN, WS, ask, receive  # noqa: E402
 
 
 # -- the page -----------------------------------------------------------------------------------
@@ -112,7 +80,22 @@ def test_a_websocket_from_a_foreign_origin_is_refused(client, origin):
     assert "only the playground's own page" in refused.value.text
 
 
-@pytest.mark.parametrize("headers", [ORIGIN, {"origin": "http://localhost:8765"}, {}])
+@pytest.mark.parametrize("origin", ["http://[::1", "http://[", "http://[::1]:notaport", "http://[fe80::1]:8765",
+                                    "http://[::1]]:8765", "http://127.0.0.1:8765:8765", "http://%5B::1%5D:8765", " "])
+def test_an_origin_that_is_not_a_url_is_refused_with_403(client, origin):
+    # urlsplit raises ValueError on "http://[::1": that was an HTTP 500 and a traceback.
+    with pytest.raises(WebSocketDenialResponse) as refused:
+        with client.websocket_connect(WS, headers={"origin": origin}):
+            pass
+    assert refused.value.status_code == 403 and "only the playground's own page" in refused.value.text
+
+
+@pytest.mark.parametrize("host", ["[::1", "[", "]", "[::1]x:8765"])
+def test_a_host_header_that_is_not_a_host_is_refused_with_403(client, host):
+    assert client.get("/", headers={"host": host}).status_code == 403
+
+
+@pytest.mark.parametrize("headers", [ORIGIN, {"origin": "http://localhost:8765"}, {"origin": "http://[::1]:8765"}, {}])
 def test_the_own_page_and_local_programs_may_connect(client, headers):
     with client.websocket_connect(WS, headers=headers) as ws:
         assert ws.receive_json()["type"] == "state"
@@ -303,97 +286,6 @@ def test_save_writes_an_atomic_model_file_into_the_chosen_folder(tmp_path):
     assert model.nouts == [16, 16, 1]
 
 
-# -- bad messages and limits --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("not json", "not valid JSON"),
-    ("[1, 2]", "must be a JSON object, not a list"),
-    ('"play"', "must be a JSON object, not a string"),
-    ("{}", "unknown message type"),
-    ('{"type": "fly"}', "unknown message type \"fly\""),
-    ('{"type": "play", "now": true}', "play: unknown field \"now\""),
-    ('{"type": "dataset", "name": "moons"}', "dataset: missing field noise"),
-    ('{"type": "dataset", "name": "mnist", "noise": 0, "points": 10, "seed": 0}', "name must be one of"),
-    ('{"type": "dataset", "name": "moons", "noise": "0.1", "points": 10, "seed": 0}', "noise must be a number"),
-    ('{"type": "dataset", "name": "moons", "noise": NaN, "points": 10, "seed": 0}', "NaN"),
-    ('{"type": "dataset", "name": "moons", "noise": Infinity, "points": 10, "seed": 0}', "Infinity"),
-    ('{"type": "dataset", "name": "moons", "noise": 1e400, "points": 10, "seed": 0}', "finite number"),
-    ('{"type": "dataset", "name": "moons", "noise": 0.1, "points": 2001, "seed": 0}', "points must be from 4 to 2000"),
-    ('{"type": "dataset", "name": "moons", "noise": 0.1, "points": 10.5, "seed": 0}', "points must be a whole number"),
-    ('{"type": "dataset", "name": "moons", "noise": 0.1, "points": true, "seed": 0}', "points must be a whole number"),
-    ('{"type": "add_point", "x": 0, "y": 0, "label": 2}', "label must be one of 0, 1"),
-    ('{"type": "set_param", "name": "layers/0", "value": 1}', "name must be a parameter name"),
-    ('{"type": "set_param", "name": "__class__", "value": 1}', "the network has no parameter '__class__'"),
-    ('{"type": "sample", "index": 0, "x": [1]}', "x must be a list of the sample's 2 inputs"),
-    ('{"type": "formula", "text": 5}', "text must be a string"),
-    ('{"type": "formula", "text": "x", "values": {"__x": 1}}', "is not a variable name"),
-    ('{"type": "formula", "text": "x", "values": {"x": 1e16}}', "must lie in"),
-    ('{"type": "formula", "text": "x", "range": [3, 1]}', "low < high"),
-    ('{"type": "neuron_map", "layer": -1, "neuron": 0}', "layer must be from 0 to 4"),
-    ("[" * 5000 + "]" * 5000, "not valid JSON"),
-    ('{"type": "formula", "text": "' + "x" * 20000 + '"}', "the limit is 16000"),
-])
-def test_bad_messages_get_an_error_and_the_server_carries_on(tab, text, expected):
-    assert expected in error_for(tab, text)
-    assert ask(tab, {"type": "step"}, "update")["steps"] >= 1  # still serving this tab
-
-
-def test_binary_frames_are_refused(tab):
-    tab.send_bytes(b'{"type": "step"}')
-    assert receive(tab, "error")["message"] == "messages must be JSON text, not binary data"
-    assert ask(tab, {"type": "step"}, "update")["steps"] == 1
-
-
-def config(**changes):
-    base = {"type": "config", "hidden": [16, 16], "activation": "relu", "loss": "hinge", "optimizer": "sgd",
-            "lr": 0.1, "batch_size": None, "l2": 0.0, "seed": 0}
-    return json.dumps(dict(base, **changes))
-
-
-@pytest.mark.parametrize("changes, expected", [
-    ({"hidden": [8] * 5}, "at most 4 layer widths"),
-    ({"hidden": [33]}, "a hidden layer width must be from 1 to 32, got 33"),
-    ({"hidden": [0]}, "from 1 to 32, got 0"),
-    ({"hidden": "16,16"}, "hidden must be a list"),
-    ({"lr": 0}, "lr must lie in (0, 10]"),
-    ({"lr": 11}, "lr must lie in (0, 10]"),
-    ({"batch_size": 0}, "batch_size must be from 1 to 2000"),
-    ({"activation": "gelu"}, "activation must be one of"),
-    ({"loss": "hinge; rm -rf /"}, "loss must be one of"),
-])
-def test_limits_on_the_network(tab, changes, expected):
-    assert expected in error_for(tab, config(**changes))
-
-
-def test_no_more_than_2000_points(tab):
-    ask(tab, {"type": "dataset", "name": "moons", "noise": 0.1, "points": 2000, "seed": 0}, "state")
-    message = ask(tab, {"type": "add_point", "x": 0.5, "y": 0.25, "label": 1}, "error")["message"]
-    assert "already 2000 points, the limit" in message
-
-
-def test_a_bug_in_a_handler_is_reported_and_the_server_keeps_serving(tab, monkeypatch):
-    def broken(self, message):
-        raise KeyError("boom")
-
-    monkeypatch.setattr(Session, "_on_neuron_map", broken)
-    message = ask(tab, {"type": "neuron_map", "layer": 0, "neuron": 0}, "error")
-    assert "internal error while handling 'neuron_map'" in message["message"] and "boom" in message["message"]
-    assert ask(tab, {"type": "step"}, "update")["steps"] == 1
-
-
-def test_training_that_diverges_stops_with_a_message(tab):
-    tab.send_text(config(lr=10, loss="mse", hidden=[8], activation="linear"))
-    receive(tab, "state")
-    tab.send_text('{"type": "play"}')
-    error = receive(tab, "error", limit=100)
-    assert error["request"] == "play" and "training stopped at step" in error["message"]
-    assert "no parameter was updated" in error["message"] and len(error["message"]) < 400
-    frame = ask(tab, {"type": "pause"}, "update")  # the server still answers; the tab is paused
-    assert frame["playing"] is False and frame["steps"] == int(re.search(r"at step (\d+)", error["message"]).group(1)) - 1
-    assert ask(tab, {"type": "reset"}, "state")["steps"] == 0
-
-
 # -- a tab that goes away -----------------------------------------------------------------------
 
 
@@ -458,11 +350,3 @@ def test_what_does_not_fit_the_playground_is_refused_at_launch(args, message):
 def test_save_dir_must_exist(tmp_path):
     with pytest.raises(ValueError, match="is not an existing folder"):
         create_app(save_dir=tmp_path / "missing")
-
-
-def test_protocol_lists_every_message_type_it_checks():
-    assert set(protocol.MESSAGE_TYPES) == {
-        "dataset", "add_point", "clear_points", "config", "play", "pause", "step", "reset", "set_param",
-        "neuron_map", "sample", "formula", "save"}
-    for kind in protocol.MESSAGE_TYPES:
-        assert hasattr(Session, "_on_" + kind), kind

@@ -14,9 +14,15 @@ export class BackpropView {
     this.stepper = new GraphStepper("bp");
 
     connection.on("state", (m) => {
+      const before = this.state;
       this.state = m;
       this.sample = null;  // new data or a new network: choose a point again
       $("bp-refresh").disabled = true;
+      if (before && (before.version !== m.version || JSON.stringify([before.X, before.y]) !== JSON.stringify([m.X, m.y]))) {
+        // The graph, its steps and the arrow keys would all be of the old network or data.
+        this.stepper.clear("The network or the data changed: click a point to draw its graph again.");
+        $("bp-info").textContent = "No sample chosen yet.";
+      }
       this.setRanges();
       this.draw();
     });

@@ -53,10 +53,30 @@ export class GraphStepper {
     if (this.grouping === "plain") fitIfWide(this.container);
   }
 
-  // A new reply: a new drawing (svg) or new numbers for the drawing shown.
+  // No graph: the placeholder `text` instead, and nothing to step through.
+  clear(text) {
+    this.reply = null;
+    this.boxes = [];
+    this.frame = 0;
+    this.grouping = null;
+    const note = Object.assign(document.createElement("p"), { className: "placeholder", textContent: text });
+    this.container.replaceChildren(note);
+    this.slider.max = 0; this.slider.value = 0;
+    this.counter.textContent = "–";
+    this.header.textContent = "";
+    this.text.textContent = "";
+  }
+
+  // A new reply: a new drawing (svg), new numbers for the drawing shown, or no drawing at all
+  // (drawing_problem: Graphviz could not lay it out in time; the steps and numbers still come).
   show(reply) {
-    const fresh = reply.svg !== null && reply.svg !== undefined;
-    if (fresh) {
+    const fresh = (reply.svg !== null && reply.svg !== undefined) || Boolean(reply.drawing_problem);
+    if (reply.drawing_problem) {
+      const note = Object.assign(document.createElement("p"), { className: "placeholder drawing-problem", textContent: reply.drawing_problem });
+      this.container.replaceChildren(note);
+      this.boxes = [];
+      this.grouping = null;
+    } else if (fresh) {
       const svg = parseSvg(reply.svg);
       this.container.replaceChildren(svg);
       this.natural = { width: parseFloat(svg.getAttribute("width")), height: parseFloat(svg.getAttribute("height")) };

@@ -2,6 +2,7 @@
 // of f and each df/dx along one variable, and the backward pass step by step.
 import { SERIES_COLOURS, drawLines, fmt } from "./draw.js";
 import { GraphStepper } from "./graph.js";
+import { markRefused } from "./train.js";
 
 const $ = (id) => document.getElementById(id);
 const DEFAULTS = { x: 2, w: -3, b: 6.88 };  // the README's neuron, for the first formula
@@ -10,12 +11,14 @@ export class SandboxView {
   constructor(connection) {
     this.connection = connection;
     this.values = { ...DEFAULTS };
+    this.accepted = {};  // the values of the last formula the server answered
     this.variables = [];
     this.stepper = new GraphStepper("sb", { startAtEnd: true });
     this.started = false;
 
     connection.on("formula", (m) => this.onFormula(m));
     connection.on("formula_variables", (m) => this.setVariables(m.variables, m.values));
+    connection.on("error", (m) => { if (m.request === "formula") this.restoreValues(); });
     connection.on("state", () => { if (!this.started) { this.started = true; this.request(); } });
 
     let typing = null;
@@ -77,20 +80,31 @@ export class SandboxView {
     plotVar.value = variables.includes(chosen) ? chosen : variables[0];
   }
 
-  showValue(name) {
+  // `refused`: the server refused the typed value; show the accepted one, marked, even when focused.
+  showValue(name, refused = false) {
     const label = $("sandbox-vars").querySelector(`label[data-var="${name}"]`);
     if (!label) return;
     const [slider, number] = label.querySelectorAll("input");
     const value = this.values[name];
-    if (document.activeElement !== slider) {
+    if (refused || document.activeElement !== slider) {
       slider.min = Math.min(-5, Math.floor(value)); slider.max = Math.max(5, Math.ceil(value));
       slider.value = value;
     }
-    if (document.activeElement !== number) number.value = value;
+    if (refused || document.activeElement !== number) number.value = value;
+    if (refused) markRefused(number);
+  }
+
+  // A refused formula or value: each variable goes back to its last accepted value. (Where f is
+  // undefined, the server's formula_variables reply that follows puts the tried values back.)
+  restoreValues() {
+    for (const [name, value] of Object.entries(this.accepted)) {
+      if (this.values[name] !== value) { this.values[name] = value; this.showValue(name, true); }
+    }
   }
 
   onFormula(m) {
     if (m.text !== $("formula").value) return;  // an answer to a formula since edited
+    this.accepted = { ...m.values };
     this.setVariables(m.variables, m.values);
     const name = m.names[m.root];
     const lines = [`${name} = ${fmt(m.output)}`];

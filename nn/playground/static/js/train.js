@@ -3,6 +3,15 @@ import { CLASS_COLOURS, canvasPosition, drawLines, drawMap, drawPoints, fmt, pro
 import { SVG_NS } from "./graph.js";
 
 const $ = (id) => document.getElementById(id);
+const DATA_CONTROLS = ["dataset", "noise", "points", "data-seed"];
+const NETWORK_CONTROLS = ["hidden", "activation", "loss", "optimizer", "lr", "batch", "l2", "model-seed"];
+
+// A control whose value the server refused: it shows the server's value again, marked for a while.
+export function markRefused(el) {
+  el.classList.add("refused");
+  clearTimeout(el.refusedTimer);
+  el.refusedTimer = setTimeout(() => el.classList.remove("refused"), 4000);
+}
 
 export class TrainView {
   constructor(connection) {
@@ -19,7 +28,11 @@ export class TrainView {
     connection.on("update", (m) => this.onUpdate(m));
     connection.on("neuron_map", (m) => this.onNeuronMap(m));
     connection.on("saved", (m) => { $("save-result").textContent = "saved " + m.path; });
-    connection.on("error", (m) => { if (m.request === "play") this.setPlaying(false); });
+    connection.on("error", (m) => {
+      if (m.request === "play") this.setPlaying(false);
+      if (m.request === "config" || m.request === "dataset") this.restoreSettings();
+      if (m.request === "set_param" && this.selected) this.showEditor(this.selected, { refused: true });
+    });
 
     $("play").addEventListener("click", () => {
       const playing = !this.playing;
@@ -84,6 +97,13 @@ export class TrainView {
     this.version = m.version;
     this.history = m.history.slice();
     this.setPlaying(m.playing);
+    this.showSettings(m);
+    $("save-box").hidden = !m.can_save;
+    this.applyFrame(m);
+  }
+
+  // The data and network controls as the server has them.
+  showSettings(m) {
     const d = m.dataset, c = m.config;
     $("dataset").value = d.name;
     $("dataset").querySelector("option[value=yours]").hidden = d.name !== "yours";
@@ -91,8 +111,15 @@ export class TrainView {
     $("hidden").value = c.hidden.join(", "); $("activation").value = c.activation; $("loss").value = c.loss;
     $("optimizer").value = c.optimizer; $("lr").value = c.lr; $("batch").value = c.batch_size === null ? "" : c.batch_size;
     $("l2").value = c.l2; $("model-seed").value = c.seed;
-    $("save-box").hidden = !m.can_save;
-    this.applyFrame(m);
+  }
+
+  // A refused setting: every control goes back to the server's value; those that moved are marked.
+  restoreSettings() {
+    if (!this.state) return;
+    const ids = [...DATA_CONTROLS, ...NETWORK_CONTROLS];
+    const typed = ids.map((id) => $(id).value);
+    this.showSettings(this.state);
+    ids.forEach((id, i) => { if ($(id).value !== typed[i]) markRefused($(id)); });
   }
 
   onUpdate(m) {
@@ -222,7 +249,8 @@ export class TrainView {
     return parts[4] === "b" ? layer.b[Number(parts[3])] : layer.w[Number(parts[3])][Number(parts[5])];
   }
 
-  showEditor(name) {
+  // `refused`: the server refused the typed value; show its own, marked, even in a focused input.
+  showEditor(name, { refused = false } = {}) {
     if (this.selected !== name) {
       $("network").querySelectorAll(".selected").forEach((el) => el.classList.remove("selected"));
       const line = $("network").querySelector(`line.edge[data-name="${name}"]`);
@@ -233,11 +261,12 @@ export class TrainView {
     $("weight-editor").hidden = false;
     $("weight-name").textContent = name;
     const range = $("weight-range");
-    if (document.activeElement !== range) {
+    if (refused || document.activeElement !== range) {
       const reach = Math.max(3, Math.ceil(Math.abs(value)));
       range.min = -reach; range.max = reach; range.value = value;
     }
-    if (document.activeElement !== $("weight-value")) $("weight-value").value = fmt(value, 4);
+    if (refused || document.activeElement !== $("weight-value")) $("weight-value").value = fmt(value, 4);
+    if (refused) { markRefused($("weight-value")); markRefused(range); }
   }
 
   setParam(value) {

@@ -1,0 +1,57 @@
+"""The choices a tab's settings stand for: datasets, optimizers, losses and their targets, the
+view around the points. Plain functions of the settings, used by `Session`."""
+
+from __future__ import annotations
+
+from nn import losses as _losses
+from nn.data import make_blobs, make_circles, make_moons, make_spiral, make_xor
+from nn.optim import SGD, Adam, RMSprop
+from nn.playground.protocol import LOSSES
+
+GENERATORS = {"moons": make_moons, "circles": make_circles, "xor": make_xor, "spiral": make_spiral,
+              "blobs": make_blobs}
+
+
+def generate(dataset) -> tuple[list, list]:
+    X, y = GENERATORS[dataset["name"]](dataset["points"], noise=dataset["noise"], seed=dataset["seed"])
+    return [list(p) for p in X], [int(t) for t in y]
+
+
+def bounds(X) -> list[float]:
+    """A square view around the points with a margin (the unit square around 0 when empty)."""
+    if not X:
+        return [-1.5, 1.5, -1.5, 1.5]
+    xs, ys = [p[0] for p in X], [p[1] for p in X]
+    cx, cy = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+    half = max(max(xs) - min(xs), max(ys) - min(ys), 0.5) / 2 * 1.15 + 0.25
+    return [cx - half, cx + half, cy - half, cy + half]
+
+
+def architecture(config) -> tuple:
+    return (tuple(config["hidden"]), config["activation"], config["loss"] == "bce")
+
+
+def architecture_of(model) -> tuple:
+    return (tuple(model.nouts[:-1]), model.activation, model.output_activation == "sigmoid")
+
+
+def optimizer(config, params):
+    name, lr = config["optimizer"], config["lr"]
+    if name == "sgd":
+        return SGD(params, lr=lr)
+    if name == "momentum":
+        return SGD(params, lr=lr, momentum=0.9)
+    if name == "adam":
+        return Adam(params, lr=lr)
+    return RMSprop(params, lr=lr)
+
+
+def loss_function(name):
+    assert name in LOSSES
+    return {"hinge": _losses.hinge_loss, "bce_with_logits": _losses.binary_cross_entropy_with_logits,
+            "mse": _losses.mse_loss, "bce": _losses.binary_cross_entropy}[name]
+
+
+def targets(loss: str, y) -> list:
+    """Labels in the loss's own convention: hinge wants -1/+1, the others 0/1."""
+    return [(1 if t == 1 else -1) for t in y] if loss == "hinge" else list(y)
