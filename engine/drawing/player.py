@@ -38,7 +38,7 @@ from engine.drawing.style import PENDING, format_number, grad_color, node_kind
 from engine.core.graph import node_names, topological_order
 from engine.stepper.text import describe, parenthesised
 
-__all__ = ["AUTO_COLLAPSE_BOXES", "DEFAULT_MAX_CELLS", "Player", "animate_backward", "step_text"]
+__all__ = ["AUTO_COLLAPSE_BOXES", "DEFAULT_MAX_CELLS", "Player", "animate_backward", "node_details", "step_text"]
 
 DEFAULT_MAX_CELLS = 250_000
 """Most (frames x nodes) an animation may hold: the page stores every gradient of every frame,
@@ -272,7 +272,6 @@ def _record_frames(root, order, options: DrawOptions) -> tuple[list[dict], list[
 
 # -- boxes: one per value, or one per collapsed group --------------------------------------------
 
-
 class _Boxes:
     """The boxes a page draws and what each shows: box j is value j when nothing is collapsed;
     collapsed, a value in a group is drawn in its group's box `g{n}` (numbered as
@@ -292,8 +291,7 @@ class _Boxes:
                 continue
             if key not in group_box:
                 group_box[key] = len(self.ids)
-                self.keys[len(self.ids)] = key
-                self.members[len(self.ids)] = []
+                self.keys[len(self.ids)], self.members[len(self.ids)] = key, []
                 self.ids.append(f"g{len(group_box) - 1}")
             self.box_of.append(group_box[key])
             self.members[group_box[key]].append(k)
@@ -348,19 +346,18 @@ class _Boxes:
             definition, formulas = describe(node, parents, parenthesised(name)) if node.parents else ("", [])
             locals_ = node.local_grad() if node.parents else ()
             info.append({
-                "name": name,
-                "operand": parenthesised(name),
-                "kind": node_kind(node, node is root),
-                "op": str(node.op),
-                "formula": definition,
-                "data": format_number(node.data, digits),
+                "name": name, "operand": parenthesised(name), "kind": node_kind(node, node is root),
+                "op": str(node.op), "formula": definition, "data": format_number(node.data, digits),
                 "scope": node.scope or "",
-                "locals": [
-                    [operand, formula, format_number(d, digits)]
-                    for operand, formula, d in zip(parents, formulas, locals_)
-                ],
+                "locals": [[operand, formula, format_number(d, digits)]
+                           for operand, formula, d in zip(parents, formulas, locals_)],
             })
         return info
+
+
+def node_details(root, order, names, digits) -> list[dict]:
+    """Per value in `order`, what clicking its box shows (the notebook's stepper widget too)."""
+    return _Boxes(order, None).info(root, names, digits)
 
 
 def _as_differences(frames: list[dict]) -> list[dict]:
