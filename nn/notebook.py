@@ -256,6 +256,9 @@ def _widget_class():
             self.view = view
             self.on_msg(self._on_message)
 
+        def __repr__(self) -> str:
+            return repr(self.view)
+
         def _on_message(self, _widget, content, _buffers):
             action = {"play": self.view.play, "pause": self.view.pause, "step": self.view.step}
             if isinstance(content, dict) and content.get("action") in action:

@@ -81,6 +81,9 @@ class StepperWidget(anywidget.AnyWidget):
         self.refresh()
         _refresh_after_every_cell(self)
 
+    def __repr__(self) -> str:
+        return f"<StepperWidget of {self.steps!r}>"
+
     # -- moving the stepper through the widget ----------------------------------------------------
 
     def step(self) -> "StepperWidget":
