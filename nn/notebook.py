@@ -271,7 +271,7 @@ _JS = r"""
 // TrainView's page: the decision map with the points, the loss and accuracy curves, and the
 // network (edge colour: sign of the weight, width: its size). Buttons send actions to Python.
 function render({ model, el }) {
-  el.innerHTML = '<div style="font-family: Helvetica, Arial, sans-serif">' +
+  el.innerHTML = '<div class="gw-train" style="font-family: Helvetica, Arial, sans-serif">' +
     '<div><button data-a="play">play</button> <button data-a="pause">pause</button> ' +
     '<button data-a="step">step</button> <b class="gw-status"></b> <span class="gw-error" style="color:#c92a2a"></span></div>' +
     '<canvas class="gw-map" width="260" height="260"></canvas> <canvas class="gw-curves" width="300" height="260"></canvas> ' +

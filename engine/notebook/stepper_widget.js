@@ -33,8 +33,9 @@ function render({ model, el }) {
       const t = texts.length ? texts[texts.length - 1] : null;
       const cell = t ? t.previousElementSibling : null;
       if (t && cell && cell.tagName.toLowerCase() === "polygon") {
-        const bbox = cell.getBBox();
-        t.setAttribute("x", String(bbox.x + bbox.width / 2));
+        // From the polygon's own points, not getBBox(): the widget may draw before it is on the page.
+        const xs = cell.getAttribute("points").trim().split(/\s+/).map((p) => parseFloat(p.split(",")[0]));
+        t.setAttribute("x", String((Math.min(...xs) + Math.max(...xs)) / 2));
         t.setAttribute("text-anchor", "middle");
       }
       return t;
