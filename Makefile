@@ -46,7 +46,7 @@ $(VENV)/.installed-demos: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[demos]' && touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e '.[dev,demos,fast,playground,data,torch]' && touch $@
+	$(PY) -m pip install -q -e '.[dev,demos,fast,playground,data,torch,notebook]' && touch $@
 
 $(VENV)/.installed-playground: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[playground]' && touch $@

@@ -30,6 +30,17 @@ def page_data(player: Player) -> dict:
 
 
 def frames_of(player: Player) -> list[dict]:
-    return page_data(player)["frames"]
-
-
+    """Every frame whole, as the page's script rebuilds them: frame 0 is stored whole, each
+    later frame as the boxes it changes."""
+    frames = page_data(player)["frames"]
+    whole = [frames[0]]
+    for frame in frames[1:]:
+        before = whole[-1]
+        grads, state = list(before["grads"]), list(before["state"])
+        fills = list(before["fills"]) if before["fills"] else None
+        for box, grad, box_state, fill in frame["changed"]:
+            grads[box], state[box] = grad, box_state
+            if fills:
+                fills[box] = fill
+        whole.append({**frame, "grads": grads, "state": "".join(state), "fills": fills})
+    return whole

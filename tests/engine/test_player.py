@@ -67,7 +67,9 @@ def test_frames_follow_backward_steps():
     out, x, w, b = neuron()
     player = animate_backward(out)
     data = page_data(player)
-    frames = data["frames"]
+    frames = frames_of(player)
+    assert data["boxes"] == [f"v{k}" for k in range(len(topological_order(out)))]  # small: nothing collapsed
+    assert all("grads" not in f and "changed" in f for f in data["frames"][1:])  # stored as differences
     ref, *_ = neuron()
     steps = list(ref.backward_steps())
     assert len(frames) == len(steps) + 1 == player.frames
@@ -184,8 +186,8 @@ def test_size_guard_refuses_before_touching_gradients(tmp_path):
 
 def test_bad_arguments(tmp_path):
     out, *_ = neuron()
-    with pytest.raises(TypeError, match="unknown option 'collapse'"):
-        animate_backward(out, tmp_path / "p.html", collapse="neuron")
+    with pytest.raises(ValueError, match="collapse"):
+        animate_backward(out, tmp_path / "p.html", collapse="neurons!")
     with pytest.raises(ValueError, match=".html"):
         animate_backward(out, tmp_path / "p.svg")
     with pytest.raises(ValueError, match="interval_ms"):
@@ -210,10 +212,31 @@ def test_a_player_shows_inline_in_a_notebook(tmp_path):
     assert player.path is None and f"{player.frames} frames" in repr(player)
     frame = player._repr_html_()
     assert frame.startswith("<iframe") and 'sandbox="allow-scripts"' in frame
-    srcdoc = re.search(r'srcdoc="([^"]*)"', frame).group(1)
+    srcdoc = re.search(r"srcdoc='([^']*)'", frame).group(1)
     assert html_lib.unescape(srcdoc) == player.html
     assert player.save(tmp_path / "again.html").read_text(encoding="utf-8") == player.html
     assert "again.html" in repr(player)
+
+
+@needs_dot
+def test_an_mlp_loss_is_collapsed_by_neuron_and_small():
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    loss = nn.mse_loss([model([0.5, -1.0])], [1.0])
+    player = animate_backward(loss)
+    assert len(player._repr_html_().encode()) <= 300_000  # 1.95 MB before collapsing and differences
+    data, frames = page_data(player), frames_of(player)
+    groups = [box for box in data["boxes"] if box.startswith("g")]
+    assert len(groups) == 16 + 16 + 1 and all(f'id="{box}"' in player.html for box in data["boxes"])
+    steps = list(loss.backward_steps())  # the texts still list every edge of every step
+    assert [f["text"] for f in frames[1:]] == [str(step) for step in steps]
+    neuron_box = data["boxes"].index(groups[0])
+    assert data["nodes"][neuron_box]["kind"] == "group" and "params" in data["nodes"][neuron_box]["data"]
+    assert frames[0]["grads"][neuron_box] == "grad ?" and frames[-1]["state"][neuron_box] == "d"
+    assert frames[-1]["grads"][neuron_box].startswith("|grad params| ")
+    assert set(frames[-1]["state"]) == {"d"}
+    everything = animate_backward(loss, collapse=None)  # every value, as before
+    assert len(page_data(everything)["boxes"]) == len(topological_order(loss))
 
 
 def test_the_templates_are_package_data():

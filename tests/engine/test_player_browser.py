@@ -193,3 +193,25 @@ def test_an_mlp_loss_in_the_middle_of_backprop_at_1200_px(tmp_path, page):
     assert colours > 50 and orange > 100
     if os.environ.get("GRADWALK_KEEP_SCREENSHOT"):
         shutil.copy(tmp_path / "player_mid.png", os.environ["GRADWALK_KEEP_SCREENSHOT"])
+
+
+@pytest.mark.slow
+@needs_dot
+def test_a_collapsed_mlp_player_steps_inline(page):
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    loss = nn.mse_loss([model([0.5, -1.0])], [1.0])
+    player = animate_backward(loss)  # collapsed by neuron: one box per neuron
+    data = page_data(player)
+    page.set_content(player._repr_html_())  # the notebook's inline form: a sandboxed srcdoc frame
+    frame = page.frame_locator("iframe")
+    frame.locator("#gw-counter").wait_for()
+    total = player.frames - 1
+    frame.locator("#gw-last").click()
+    assert frame.locator("#gw-counter").inner_text() == f"Step {total} / {total}"
+    assert frame.locator("text.gw-grad-p").count() == 0  # every box final at the end
+    group = next(box for box in data["boxes"] if box.startswith("g"))
+    assert frame.locator(f"#{group} text").last.text_content() == frames_of(player)[-1]["grads"][data["boxes"].index(group)]
+    frame.locator(f"#{group}").click(position={"x": 8, "y": 8})  # a corner: edges cross the middle
+    panel = frame.locator("#gw-node").inner_text()
+    assert "(group)" in panel and "one box for" in panel and "params" in panel

@@ -1,10 +1,25 @@
-// The backprop player (engine/player.py fills it into player.html). Frame data comes from the
-// JSON block #gw-data: per frame the grad text and state of every node, what to highlight, and
-// the step's chain-rule text; per node what its detail panel shows.
+// The backprop player (engine/drawing/player.py fills it into player.html). Frame data comes
+// from the JSON block #gw-data: the ids of the boxes (a value's v<k>, a collapsed group's g<n>);
+// frame 0 with the grad text and state of every box, and every later frame with only the boxes
+// it changes; per frame what to highlight and the step's chain-rule text; per box what its
+// detail panel shows.
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("gw-data").textContent);
   var frames = data.frames, info = data.nodes, total = frames.length - 1;
+  // Rebuild every frame whole from the differences, once: stepping then only reads.
+  for (var i = 1; i <= total; i++) {
+    var before = frames[i - 1], f = frames[i];
+    var grads = before.grads.slice(), state = before.state.split(""), fills = before.fills ? before.fills.slice() : null;
+    f.changed.forEach(function (c) {  // [box, grad text, state, fill]
+      grads[c[0]] = c[1];
+      state[c[0]] = c[2];
+      if (fills) fills[c[0]] = c[3];
+    });
+    f.grads = grads;
+    f.state = state.join("");
+    f.fills = fills;
+  }
   var graph = document.getElementById("gw-graph");
   var svg = document.getElementById("gw-svg");
   var counter = document.getElementById("gw-counter");
@@ -20,7 +35,7 @@
   // -- the boxes and their grad cells --------------------------------------------------------------
   var nodes = [], gradTexts = [], gradCells = [];
   for (var k = 0; k < info.length; k++) {
-    var g = document.getElementById("v" + k);
+    var g = document.getElementById(data.boxes[k]);
     nodes.push(g);
     // The grad cell is the last row of every box (see engine.drawing_style.value_label): its text
     // is the box's last <text>, right after the cell's background polygon. Centre the text in
@@ -33,6 +48,11 @@
       t.setAttribute("x", String(box.x + box.width / 2));
       t.setAttribute("text-anchor", "middle");
     } else {
+      if (t && g) {  // a collapsed group's last line: centre it in its box
+        var whole = g.getBBox();
+        t.setAttribute("x", String(whole.x + whole.width / 2));
+        t.setAttribute("text-anchor", "middle");
+      }
       cell = null;
     }
     gradTexts.push(t);
@@ -67,7 +87,7 @@
       f.updated.forEach(function (j) { mark(nodes[j], "gw-updated"); });
     }
     graph.setAttribute("data-step", String(step));
-    graph.setAttribute("data-current", f.current >= 0 ? "v" + f.current : "");
+    graph.setAttribute("data-current", f.current >= 0 ? data.boxes[f.current] : "");
     counter.textContent = "Step " + step + " / " + total;
     title.textContent = f.title;
     text.textContent = f.text;
@@ -102,7 +122,8 @@
     var table = document.createElement("table");
     var head = document.createElement("b");
     head.textContent = node.name + " (" + (node.op ? "op " + node.op : node.kind) + ")";
-    table.appendChild(row("formula", node.formula ? node.name + " = " + node.formula : "none: a leaf (" + node.kind + ")"));
+    var none = node.kind === "group" ? "one box for " + node.data + " (collapsed)" : "none: a leaf (" + node.kind + ")";
+    table.appendChild(row("formula", node.formula ? node.name + " = " + node.formula : none));
     table.appendChild(row("data", node.data));
     table.appendChild(row("grad", f.grads[k] + "  (" + STATE_NAMES[f.state[k]] + " at step " + step + ")"));
     node.locals.forEach(function (local) {  // [input name, derivative's formula, its value]
@@ -111,20 +132,20 @@
     });
     if (node.scope) table.appendChild(row("scope", node.scope));
     panel.replaceChildren(head, table);
-    panel.setAttribute("data-node", "v" + k);
+    panel.setAttribute("data-node", data.boxes[k]);
   }
 
   function select(k) {
     if (selected >= 0 && nodes[selected]) nodes[selected].classList.remove("gw-selected");
     selected = k;
-    graph.setAttribute("data-selected", "v" + k);
+    graph.setAttribute("data-selected", data.boxes[k]);
     if (nodes[k]) nodes[k].classList.add("gw-selected");
     describe(k);
   }
 
   nodes.forEach(function (g, k) {
     if (g) g.addEventListener("click", function () { if (!dragged) select(k); });
-    var op = document.getElementById("o" + k);
+    var op = data.boxes[k][0] === "v" ? document.getElementById("o" + data.boxes[k].slice(1)) : null;
     if (op) op.addEventListener("click", function () { if (!dragged) select(k); });
   });
 
