@@ -40,13 +40,14 @@ __all__ = [
     "AnomalyError", "detect_anomaly", "Quiz", "Verdict", "count_ops", "forward_sweep", "jvp",
     "Replay", "Tape", "trace",
     "DrawOptions", "GraphTooLargeError", "GraphvizNotFoundError", "Player", "animate_backward", "draw", "draw_dot",
-    "save_graph",
+    "save_graph", "StepperWidget",
 ]
 
 # Pictures need graphviz, and the player its page templates: they load on first use (PEP 562).
 _PICTURES = {name: "engine.drawing.build" for name in
              ("DrawOptions", "GraphTooLargeError", "GraphvizNotFoundError", "draw", "draw_dot", "save_graph")}
-_PICTURES.update(Player="engine.drawing.player", animate_backward="engine.drawing.player")
+_PICTURES.update(Player="engine.drawing.player", animate_backward="engine.drawing.player",
+                 StepperWidget="engine.notebook")  # the notebook widget needs the `notebook` extra
 
 
 def __getattr__(name):

@@ -28,6 +28,7 @@ from nn.optim import SGD, Adam, NonFiniteGradientError, Optimizer, RMSprop
 from nn.data import make_blobs, make_circles, make_moons, make_spiral, make_xor, train_test_split
 from nn.real_data import Standardizer, load_csv, load_digits
 from nn.torch_twin import from_torch, to_torch, torch_gradients  # torch itself is imported on first use
+from nn.notebook import TrainView  # anywidget itself is imported on first display
 from nn.prediction import accuracy, predict, predict_proba, predicted_class
 from nn.train import LOSSES, History, TrainingDivergedError, fit, train_step
 
@@ -65,5 +66,5 @@ __all__ = [
     "load_digits", "load_csv", "Standardizer", "to_torch", "from_torch", "torch_gradients",
     "fit", "train_step", "predict", "predict_proba", "predicted_class", "accuracy", "History",
     "TrainingDivergedError", "LOSSES",
-    "plot_history", "plot_decision_boundary", "open_playground",
+    "plot_history", "plot_decision_boundary", "open_playground", "TrainView",
 ]

@@ -45,6 +45,19 @@ class History:
         """How many epochs were recorded."""
         return len(self.loss)
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the numbers and a small loss curve."""
+        if not self.loss:
+            return "<p>History: no epochs yet</p>"
+        finite = [v for v in self.loss if math.isfinite(v)]
+        top, n = max(finite, default=1.0) or 1.0, max(len(self.loss) - 1, 1)
+        points = " ".join(f"{200 * i / n:.1f},{50 - 48 * v / top:.1f}" for i, v in enumerate(self.loss) if math.isfinite(v))
+        last = self.accuracy[-1] if self.accuracy else float("nan")
+        accuracy = "" if last != last else f", accuracy {last:.1%}"
+        return (f"<div><b>History</b>: {self.epochs} epochs, {self.steps} steps, loss {self.loss[-1]:.4g}{accuracy}<br>"
+                f'<svg width="200" height="52" viewBox="0 0 200 52"><polyline fill="none" stroke="#f76707" '
+                f'stroke-width="1.5" points="{points}"/></svg></div>')
+
 
 def train_step(model, X, y, loss, optimizer, *, tape=None) -> float:
     """One step of gradient descent on the batch `(X, y)`; returns the loss before the update.

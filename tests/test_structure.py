@@ -20,6 +20,7 @@ LAYERS = [
     ["engine.core.table"], ["engine.core.functional"], ["engine.core"],
     ["engine.check", "engine.anomaly", "engine.testing", "engine.stepper", "engine.trace", "engine.forward"],
     ["engine.drawing"],
+    ["engine.notebook"],
     ["engine.cli"],
     ["engine.learn"],
     ["engine"],

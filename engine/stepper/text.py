@@ -17,6 +17,7 @@ overflow too: 1e+200 × 1e+200 ≈ inf).
 from __future__ import annotations
 
 import decimal
+import html
 import math
 import re
 from dataclasses import dataclass
@@ -83,6 +84,9 @@ class BackwardStep:
 
     __repr__ = __str__  # the echo of `next(steps)` and `print(next(steps))` show the same text
 
+    def _repr_html_(self) -> str:
+        return _as_html(self)
+
 
 def edge_steps(node, upstream: float, pass_grads: dict, written, names: dict, formulas) -> tuple:
     """The edges of a step at `node`, each with its numbers, computed exactly as the chain rule
@@ -140,6 +144,14 @@ class StepTable:
         return "\n".join(lines)
 
     __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        return _as_html(self)
+
+
+def _as_html(record) -> str:
+    """Jupyter shows the very text of str(); <pre> keeps its columns and line breaks."""
+    return f"<pre>{html.escape(str(record))}</pre>"
 
 
 # -- the words for each op --------------------------------------------------------------------------
