@@ -19,9 +19,10 @@ from engine.core.op import NaNError, Op, registry as _registry
 from engine.core.define import define_op, forget_op
 from engine.core.functional import cos, dot, exp, log, relu, sigmoid, sin, softplus, sqrt, sum_values, tanh
 from engine.check import (
-    GradcheckError, GradcheckRow, compare_gradients, gradcheck, gradcheck_table, grad, numerical_grad,
-    numerical_grad_wrt, value_and_grad, gradgradcheck, local_derivative_errors,
+    GradcheckError, GradcheckReport, GradcheckRow, compare_gradients, gradcheck, gradcheck_table, numerical_grad,
+    numerical_grad_wrt, gradgradcheck, local_derivative_errors,
 )
+from engine.transform import grad, value_and_grad
 from engine.anomaly import AnomalyError, detect_anomaly
 from engine.forward import count_ops, forward_sweep, jvp
 from engine.stepper import BackwardStep, EdgeStep, StaleStepperError, Stepper, StepperError, backward_steps
@@ -35,7 +36,7 @@ __all__ = [
     "backward", "chain_rule", "gradients", "node_names", "topological_order", "zero_grad",
     "BackwardStep", "EdgeStep", "Stepper", "StepperError", "StaleStepperError", "backward_steps",
     "cos", "exp", "log", "relu", "sigmoid", "sin", "softplus", "sqrt", "tanh",
-    "GradcheckError", "GradcheckRow", "compare_gradients", "gradcheck", "gradcheck_table", "grad", "numerical_grad",
+    "GradcheckError", "GradcheckReport", "GradcheckRow", "compare_gradients", "gradcheck", "gradcheck_table", "grad", "numerical_grad",
     "numerical_grad_wrt", "value_and_grad", "gradgradcheck", "local_derivative_errors",
     "AnomalyError", "detect_anomaly", "Quiz", "Verdict", "count_ops", "forward_sweep", "jvp",
     "Replay", "Tape", "trace",

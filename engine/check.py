@@ -1,4 +1,4 @@
-"""Checking gradients: central finite differences, `gradcheck`, and a functional `grad` API.
+"""Checking gradients: central finite differences, `gradcheck`, `gradgradcheck`.
 
 Finite differences need nothing but the forward pass, so they are the independent referee for
 backprop: d f / d x_i ~ (f(x + h e_i) - f(x - h e_i)) / 2h, with an error of order h^2.
@@ -7,16 +7,27 @@ backprop: d f / d x_i ~ (f(x + h e_i) - f(x - h e_i)) / 2h, with an error of ord
 from __future__ import annotations
 
 import dataclasses
+import html
 import math
 from dataclasses import dataclass
 
 from engine.core.graph import gradients, topological_order
 from engine.core.modes import enable_grad, no_grad
 from engine.core.value import Value, as_float as _as_float
+from engine.transform import value_and_grad
 
 
 class GradcheckError(AssertionError):
     """Backprop and finite differences disagree; the message is a table of every input."""
+
+
+class GradcheckReport(str):
+    """`gradcheck_table`'s text, which a notebook shows as a table with the failing rows marked."""
+
+    def _repr_html_(self) -> str:
+        red = '<span style="color:#c92a2a">{}</span>'
+        return "<pre>" + "\n".join(red.format(html.escape(line)) if "<-- FAIL" in line else html.escape(line)
+                                    for line in self.splitlines()) + "</pre>"
 
 
 def _leaves(inputs) -> list[Value]:
@@ -240,7 +251,7 @@ def _blame(f, inputs, eps, atol, rtol) -> str:
     return "\nops whose derivative disagrees with finite differences of its forward:\n  " + "\n  ".join(suspects)
 
 
-def gradcheck_table(rows: list[GradcheckRow], atol: float = 1e-5, rtol: float = 1e-3) -> str:
+def gradcheck_table(rows: list[GradcheckRow], atol: float = 1e-5, rtol: float = 1e-3) -> GradcheckReport:
     """The readable report of `compare_gradients`' rows: a verdict line, then one line per input."""
     failed = sum(not row.ok for row in rows)
     if failed:
@@ -258,64 +269,7 @@ def gradcheck_table(rows: list[GradcheckRow], atol: float = 1e-5, rtol: float = 
                      f"{row.abs_err:>10.2e} {row.rel_err:>10.2e}{mark}")
         if row.hint:
             lines.append(f"    hint: {row.hint}")
-    return "\n".join(lines)
-
-
-def value_and_grad(f, argnums=0):
-    """Turn scalar `f` (Values in, Value out) into a function that returns `(f(*args), gradient)`.
-
-    The gradient is a float for an int `argnums`, a tuple for a tuple. Called with plain numbers
-    it returns plain numbers. Called with Values -- as an outer `grad` does -- it returns Values
-    that remember how they were computed, so `grad` nests: `grad(grad(f))` is f''.
-
-        >>> value_and_grad(lambda x, y: x * y, argnums=(0, 1))(3.0, 4.0)
-        (12.0, (4.0, 3.0))
-    """
-    single = isinstance(argnums, int)
-    wanted = (argnums,) if single else tuple(argnums)
-    name = getattr(f, "__name__", "f")
-
-    def wrapped(*args):
-        for i in wanted:
-            if not isinstance(i, int) or not -len(args) <= i < len(args):
-                raise IndexError(f"argnums {i!r} is out of range for {len(args)} arguments")
-        nested = any(isinstance(args[i], Value) for i in wanted)
-        leaves = [a if isinstance(a, Value) else Value(_as_float(a, f"{name}'s argument {k}"), f"x{k}")
-                  for k, a in enumerate(args)]
-        out = f(*leaves)
-        targets = [leaves[i] for i in wanted]
-        if not isinstance(out, Value):
-            value, grads = _scalar(out), [Value(0.0) if nested else 0.0 for _ in targets]
-        elif nested:
-            value, grads = out, gradients(out, targets, create_graph=True)
-        else:
-            value, grads = out.data, gradients(out, targets)
-        return value, grads[0] if single else tuple(grads)
-
-    wrapped.__name__ = f"value_and_grad({name})"
-    wrapped.__doc__ = f"Value and gradient of {name} (argnums={argnums})."
-    return wrapped
-
-
-def grad(f, argnums=0):
-    """Like `value_and_grad`, but the new function returns the gradient only. It nests:
-
-        >>> grad(lambda x: x ** 3)(2.0)
-        12.0
-        >>> grad(grad(lambda x: x ** 3))(2.0)
-        12.0
-        >>> grad(grad(grad(lambda x: x ** 3)))(2.0)
-        6.0
-    """
-    both = value_and_grad(f, argnums)
-    name = getattr(f, "__name__", "f")
-
-    def wrapped(*args):
-        return both(*args)[1]
-
-    wrapped.__name__ = f"grad({name})"
-    wrapped.__doc__ = f"Gradient of {name} (argnums={argnums})."
-    return wrapped
+    return GradcheckReport("\n".join(lines))
 
 
 def local_derivative_errors(root, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3) -> list[str]:

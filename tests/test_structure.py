@@ -18,7 +18,8 @@ PACKAGES = ("engine", "nn")
 LAYERS = [
     ["engine.core.modes"], ["engine.core.graph"], ["engine.core.value"], ["engine.core.op"], ["engine.core.define"],
     ["engine.core.table"], ["engine.core.functional"], ["engine.core"],
-    ["engine.check", "engine.anomaly", "engine.testing", "engine.stepper", "engine.trace", "engine.forward"],
+    ["engine.check", "engine.anomaly", "engine.testing", "engine.stepper", "engine.trace", "engine.forward",
+     "engine.transform"],
     ["engine.drawing"],
     ["engine.notebook"],
     ["engine.cli"],

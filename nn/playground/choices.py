@@ -47,9 +47,9 @@ def optimizer(config, params):
 
 
 def loss_function(name):
+    """The loss a page's choice names (the protocol has checked it is one of its LOSSES)."""
     assert name in LOSSES
-    return {"hinge": _losses.hinge_loss, "bce_with_logits": _losses.binary_cross_entropy_with_logits,
-            "mse": _losses.mse_loss, "bce": _losses.binary_cross_entropy}[name]
+    return _losses.resolve_loss(name)
 
 
 def targets(loss: str, y) -> list:
