@@ -25,8 +25,9 @@ from nn.losses import (
     softmax,
 )
 from nn.optim import SGD, Adam, NonFiniteGradientError, Optimizer, RMSprop
-from nn.data import make_blobs, make_circles, make_moons, make_spiral, make_xor, train_test_split
-from nn.real_data import Standardizer, load_csv, load_digits
+from nn.datasets import (
+    Standardizer, load_csv, load_digits, make_blobs, make_circles, make_moons, make_spiral, make_xor, train_test_split,
+)
 from nn.torch_twin import from_torch, to_torch, torch_gradients  # torch itself is imported on first use
 from nn.notebook import TrainView  # anywidget itself is imported on first display
 from nn.prediction import accuracy, predict, predict_proba, predicted_class

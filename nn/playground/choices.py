@@ -4,7 +4,7 @@ view around the points. Plain functions of the settings, used by `Session`."""
 from __future__ import annotations
 
 from nn import losses as _losses
-from nn.data import make_blobs, make_circles, make_moons, make_spiral, make_xor
+from nn.datasets import make_blobs, make_circles, make_moons, make_spiral, make_xor
 from nn.optim import SGD, Adam, RMSprop
 from nn.playground.protocol import LOSSES
 

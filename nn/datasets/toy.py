@@ -1,4 +1,4 @@
-"""Toy 2-D datasets as plain Python lists (no numpy needed); real data is in `nn.real_data`.
+"""Toy 2-D datasets as plain Python lists (no numpy needed); real data is in `nn.datasets.real`.
 
 Each toy generator returns `(X, y)`: X a list of `[x1, x2]` floats, y a list of int class
 labels (0/1, or 0..k-1 for the k-class ones), in shuffled order. `noise` is the standard
