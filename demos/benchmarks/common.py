@@ -20,7 +20,10 @@ CONSECUTIVE_RUN = 0.2  # seconds: how long a run of consecutive B steps lasts (n
 
 def moons(n):
     """n moons points and labels in {-1, +1}, the same for every peer."""
-    from nn.datasets import make_moons
+    try:
+        from nn.datasets import make_moons
+    except ImportError:  # a --baseline checkout from before nn.datasets
+        from nn.data import make_moons
 
     X, y = make_moons(n_samples=n, noise=0.1, seed=SEED)
     return X, [2 * label - 1 for label in y]

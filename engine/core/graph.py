@@ -14,6 +14,8 @@ fields `grad` and `grad_value` that `backward()` fills in.
 
 from __future__ import annotations
 
+import math
+
 from engine.core import modes
 
 before_pass: list = []
@@ -112,23 +114,26 @@ def backward(root, *, create_graph: bool = False) -> None:
     by = f"{root.label or 'the root'}.backward()"
     for hook in before_pass:
         hook(order, by)
-    seed = type(root)(1.0) if create_graph else 1.0
-    grads = chain_rule(order, {root: seed}, as_values=create_graph)
-    if not create_graph:
-        refuse_nan_gradients(grads, by)
-    for node in order:
-        g = grads.get(node)
-        if create_graph:
-            g_value = g if g is not None else type(root)(0.0)
-            g = g_value.data
+    if create_graph:
+        grads = chain_rule(order, {root: type(root)(1.0)}, as_values=True)
+        zero = type(root)(0.0)
+        for node in order:
+            g = grads.get(node, zero)
             earlier = node.grad_value
-            node.grad_value = g_value if node.parents or earlier is None else earlier + g_value
-        elif g is None:
-            g = 0.0
-        if node.parents:
-            node.grad = g
-        else:  # leaves accumulate across passes
-            node.grad += g
+            node.grad_value = g if node.parents or earlier is None else earlier + g
+            if node.parents:
+                node.grad = g.data
+            else:  # leaves accumulate across passes
+                node.grad += g.data
+    else:
+        grads = chain_rule(order, {root: 1.0})
+        refuse_nan_gradients(grads, by)
+        get = grads.get
+        for node in order:
+            if node.parents:
+                node.grad = get(node, 0.0)
+            else:  # leaves accumulate across passes
+                node.grad += get(node, 0.0)
     for hook in after_pass:
         hook(root, order)
 
@@ -165,6 +170,8 @@ def gradients(root, wrt, *, create_graph: bool = False) -> list:
 def refuse_nan_gradients(grads: dict, by: str) -> None:
     """Raise before anything is written if a pass made a gradient NaN: inf - inf where paths with
     infinite slopes of opposite signs meet (sqrt(x) - 2*sqrt(x) at 0). No NaN enters a graph."""
+    if not any(map(math.isnan, grads.values())):  # the usual case, checked at C speed
+        return
     for node, g in grads.items():
         if g != g:
             raise FloatingPointError(
