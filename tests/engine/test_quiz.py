@@ -5,15 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine import Quiz, Value
-
-
-def neuron():
-    x, w, b = Value(2.0, "x"), Value(-3.0, "w"), Value(6.8813735870195432, "b")
-    n = x * w + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return x, w, b, n, o
+from stepper_cases import neuron
 
 
 def test_three_steps_one_wrong():
