@@ -131,7 +131,7 @@ class Quiz:
         score = f"(score {self.score} of {self.asked})"
         if edge is not None:
             parent = parenthesised(edge.parent_name)
-            formula = f"{edge.formula} = " if edge.formula else ""
+            formula = f"{edge.formula} = " if edge.formula and edge.formula != f"{edge.local_grad:.4g}" else ""
             truth = f"∂{node}/∂{parent} = {formula}{edge.local_grad:.4g}"
             why = f"it is how {node} = {step.definition} changes with {parent}, from the forward pass alone"
         else:
