@@ -22,8 +22,11 @@ from __future__ import annotations
 
 from operator import attrgetter
 
-from engine.trace.tape import require_numpy, trace
+from engine import dot, sum_values
 from engine.core.value import make_node
+from engine.trace.checks import as_batch
+from engine.trace.tape import require_numpy, trace
+from nn.losses import l2_penalty
 from nn.optim import NonFiniteGradientError
 
 _grad = attrgetter("grad")
@@ -88,3 +91,105 @@ class TapedModel:
         except FloatingPointError as exc:
             raise NonFiniteGradientError(f"{exc}; no parameter was updated") from None
         self._run = self._leaves = None  # one backward per forward, as with a graph of Values
+
+
+# -- the loss on the tape too ------------------------------------------------------------------------
+
+TAPED_LOSSES = ("hinge", "mse", "bce_with_logits", "cross_entropy")
+"""The named losses `TapedLoss` records per sample ("bce" clamps each probability by its value,
+a branch a tape cannot record, so it keeps its loss on Values)."""
+
+
+def _hinge(scores, targets):
+    return (1.0 - targets[0] * scores[0]).relu()  # the label (+-1) an input: y * s is +-s exactly
+
+
+def _mse(scores, targets):
+    d = scores[0] - targets[0]
+    return d * d
+
+
+def _bce_with_logits(scores, targets):
+    z = scores[0]
+    return z.softplus() - z * targets[0]
+
+
+def _cross_entropy(scores, one_hot):
+    # The node path shifts the log-sum-exp by the largest logit, read off its data; a tape has to
+    # compute the shift, here as a running maximum m + relu(z - m). Through it flows
+    # 1 - sum(softmax) = 0 up to rounding, so the gradients are those of a constant shift.
+    shift = scores[0]
+    for z in scores[1:]:
+        shift = shift + (z - shift).relu()
+    log_sum_exp = sum_values([(z - shift).exp() for z in scores]).log() + shift
+    return log_sum_exp - dot(one_hot, scores)
+
+
+_PER_SAMPLE = {"hinge": _hinge, "mse": _mse, "bce_with_logits": _bce_with_logits, "cross_entropy": _cross_entropy}
+
+
+class TapedLoss:
+    """`model` and the mean of a named loss (plus `l2 * sum(p * p)`) recorded as one tape, with
+    each sample's targets among its inputs: a training step is one replay and one backward pass,
+    with no Value built and no Python loop over the samples. What `fit(..., replay=True)` runs
+    for the losses in `TAPED_LOSSES`.
+
+    `X` are the samples and `targets` their targets in the loss's own convention (`nn.losses.
+    loss_targets`); `outputs` is how many outputs the model has. `l2_params` are the parameters
+    the penalty sums over. `classes`, each sample's class (None: the targets are not class
+    labels), is what `correct()` counts against.
+    """
+
+    def __init__(self, model, loss: str, X, targets, outputs: int, *, l2: float = 0.0, l2_params=(), classes=None):
+        np = require_numpy()
+        per_sample = _PER_SAMPLE[loss]
+        self.model, self.loss = model, loss
+        self.nin, self.outputs = len(X[0]), outputs
+        scores = []
+
+        def sample_loss(*xs):
+            out = model(list(xs[:self.nin]))
+            scores[:] = out if isinstance(out, (list, tuple)) else [out]
+            term = per_sample(scores, xs[self.nin:])
+            return term + l2_penalty(l2_params, l2) if l2 else term  # the mean of loss + penalty
+
+        width = outputs if loss == "cross_entropy" else 1
+        self.tape = trace(sample_loss, *X[0], *([0.0] * width))
+        self.score_positions = [self.tape.position(s) for s in scores]
+        columns = np.asarray(targets, dtype=float).reshape(len(X), -1)
+        if loss == "cross_entropy":
+            columns = np.eye(outputs)[columns[:, 0].astype(int)]  # each class index as a one-hot row
+        self.batch = np.column_stack([as_batch(np, X, self.nin), columns])
+        self.classes = None if classes is None else np.asarray(classes)
+        self._rows = self._run = self._last = None
+
+    def __repr__(self) -> str:
+        return f"TapedLoss({self.model!r}, {self.loss!r}, {self.tape!r})"
+
+    def forward(self, rows=None) -> float:
+        """Replay the samples at `rows` (an index array; None: all of them); returns the mean loss."""
+        self._rows = rows
+        self._run = self._last = self.tape.replay(self.batch if rows is None else self.batch[rows])
+        return float(self._run.outputs.mean())
+
+    def correct(self, threshold: float) -> int:
+        """How many samples of the last forward the model put in their class, by `nn.prediction`'s
+        rule: a single score above `threshold` is class 1; of several, the first largest wins."""
+        if self._last is None or self.classes is None:
+            raise RuntimeError("TapedLoss.correct() needs class labels and a forward() first")
+        np = self._last._np
+        scores = [self._last.node_value(p) for p in self.score_positions]
+        predicted = scores[0] > threshold if len(scores) == 1 else np.argmax(np.stack(scores), axis=0)
+        classes = self.classes if self._rows is None else self.classes[self._rows]
+        return int(np.count_nonzero(predicted == classes))
+
+    def backward(self) -> None:
+        """d mean loss / d every parameter, added to its `grad`; NonFiniteGradientError (with no
+        `grad` changed) for a NaN or infinite gradient."""
+        if self._run is None:
+            raise RuntimeError("TapedLoss.backward() needs a forward() first")
+        run, self._run = self._run, None
+        try:
+            run.backward(run._np.full(run.size, 1.0 / run.size))
+        except FloatingPointError as exc:
+            raise NonFiniteGradientError(f"{exc}; no parameter was updated") from None

@@ -171,11 +171,15 @@ def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs
     if isinstance(loss, str) and loss == "mse" and positives is not None:
         threshold = _label_midpoint(y)
 
-    tape = None
+    tape = taped_loss = None
     if replay:
-        from nn.replay import TapedModel
+        from nn.replay import TAPED_LOSSES, TapedLoss, TapedModel
 
-        tape = TapedModel(model, X[0])
+        on_tape = isinstance(loss, str) and loss in TAPED_LOSSES
+        if on_tape and _output_shape(model, X[0]) == classes:  # outputs the loss takes: it goes on the tape too
+            taped_loss = TapedLoss(model, loss, X, targets, classes or 1, l2=l2, l2_params=params, classes=positives)
+        else:
+            tape = TapedModel(model, X[0])
     batch_outputs = []
 
     def batch_loss(outputs, batch_targets):
@@ -198,13 +202,18 @@ def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs
                 batch = order[start:start + batch_size]
                 batch_outputs.clear()
                 try:
-                    value = train_step(model, [X[i] for i in batch], [targets[i] for i in batch], batch_loss,
-                                       optimizer, tape=tape)
+                    if taped_loss is not None:
+                        value = _taped_step(taped_loss, None if batch_size >= n else batch, optimizer)
+                    else:
+                        value = train_step(model, [X[i] for i in batch], [targets[i] for i in batch], batch_loss,
+                                           optimizer, tape=tape)
                 except (TrainingDivergedError, NonFiniteGradientError) as exc:
                     raise TrainingDivergedError(f"at epoch {epoch}, step {step}: {exc}") from None
                 history.steps += 1
                 loss_sum += value * len(batch)
-                if positives is not None:
+                if taped_loss is not None and positives is not None:
+                    correct += taped_loss.correct(threshold)
+                elif positives is not None:
                     (outputs,) = batch_outputs
                     correct += sum(predicted_class(o, threshold) == positives[i] for o, i in zip(outputs, batch))
             history.loss.append(loss_sum / n)
@@ -234,6 +243,28 @@ def _check_samples(model, X) -> None:
         for j, xj in enumerate(x):
             if not isinstance(xj, Value):
                 real_number(xj, f"X[{i}][{j}]")
+
+
+def _taped_step(taped, rows, optimizer) -> float:
+    """`train_step` with the model and the loss on one tape (`nn.replay.TapedLoss`), with the same
+    checks: the batch's samples at `rows` (None: all) replayed at once."""
+    try:
+        value = taped.forward(rows)
+    except (ArithmeticError, ValueError) as exc:  # as the engine refuses overflow and NaN on nodes
+        raise _diverged(f"the forward pass failed ({exc})", optimizer) from exc
+    if not math.isfinite(value):
+        raise _diverged(f"loss is {value!r}", optimizer)
+    optimizer.zero_grad()
+    taped.backward()
+    optimizer.step()
+    return value
+
+
+def _output_shape(model, x):
+    """How many outputs `model` gives for x as a list, or None for a single Value (building no graph)."""
+    with no_grad():
+        out = model(x)
+    return len(out) if isinstance(out, (list, tuple)) else None
 
 
 def _output_count(model, x) -> int:

@@ -130,6 +130,14 @@ class Tape:
         self.example_outputs = list(outputs)
         self.single = single
         self._plans = {}
+        self._position = position  # by id: the example graph, alive through example_outputs
+
+    def position(self, node) -> int:
+        """Where `node`, a node of the recorded example graph, is on the tape."""
+        found = self._position.get(id(node))
+        if found is None or not isinstance(node, Value):
+            raise ValueError(f"{node!r:.60} is not a node of this tape's recorded graph")
+        return found
 
     def __len__(self) -> int:
         return len(self.inputs) + len(self.leaves) + len(self.steps)
