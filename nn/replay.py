@@ -87,7 +87,7 @@ class TapedModel:
         if not self.tape.single:
             upstream = upstream.reshape(self._run.outputs.shape)
         try:
-            self._run.backward(upstream)
+            self._run.backward(upstream, inputs=False)
         except FloatingPointError as exc:
             raise NonFiniteGradientError(f"{exc}; no parameter was updated") from None
         self._run = self._leaves = None  # one backward per forward, as with a graph of Values
@@ -168,7 +168,8 @@ class TapedLoss:
 
     def forward(self, rows=None) -> float:
         """Replay the samples at `rows` (an index array; None: all of them); returns the mean loss."""
-        self._rows = rows
+        self._rows, self._run = rows, None
+        self._last = None  # the last replay's arrays go before the next one's are made
         self._run = self._last = self.tape.replay(self.batch if rows is None else self.batch[rows])
         return float(self._run.outputs.mean())
 
@@ -190,6 +191,6 @@ class TapedLoss:
             raise RuntimeError("TapedLoss.backward() needs a forward() first")
         run, self._run = self._run, None
         try:
-            run.backward(run._np.full(run.size, 1.0 / run.size))
+            run.backward(run._np.full(run.size, 1.0 / run.size), inputs=False)
         except FloatingPointError as exc:
             raise NonFiniteGradientError(f"{exc}; no parameter was updated") from None

@@ -170,7 +170,7 @@ def refuse_nan_gradient(tape, plan, group, grads, np, width) -> None:
     """After `group`'s part of a careful backward pass: if a gradient it added to has become NaN
     (+inf from one path meeting -inf from another), raise naming the op, the node and the sample."""
     for b, g in enumerate(grads):
-        if g is None:
+        if g is None or g is False:  # none yet, or not wanted
             continue
         bad = np.argwhere(np.isnan(g))
         if not len(bad):
