@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import engine
 from benchmarks.common import ALPHA, LEARNING_RATE, SIZES, training_step
 from benchmarks.scalar_peers import Gradwalk
 
@@ -36,26 +35,22 @@ class GradwalkReplay:
                  None)]
 
     def taped_loss_step(self, model, X, y):
-        """The hinge loss of each sample recorded with the model (the label is an input), and
-        the L2 penalty as a tape of its own: one step is two replays and an SGD update."""
-        from nn import SGD, l2_penalty
+        """What `fit(..., replay=True)` runs per step for a named loss: the model, the mean hinge
+        loss (the label an input) and the L2 penalty recorded as one tape (`nn.replay.TapedLoss`),
+        so that a step is one replay, one backward pass and an SGD update, with no Value built."""
+        from nn import SGD
+        from nn.replay import TapedLoss
 
         params = model.parameters()
-        per_sample = engine.trace(lambda x0, x1, label: (1.0 + -label * model([x0, x1])).relu(), *X[0], y[0])
-        penalty = engine.trace(lambda: l2_penalty(params, ALPHA))
-        batch = self.np.column_stack([self.np.array(X, dtype=float), self.np.array(y, dtype=float)])
-        upstream = self.np.full(len(X), 1.0 / len(X))  # d(mean)/d(each sample's loss)
+        taped = TapedLoss(model, "hinge", X, y, 1, l2=ALPHA, l2_params=params, classes=[int(t > 0) for t in y])
         optimizer = SGD(params, lr=LEARNING_RATE)
 
         def step():
-            losses = per_sample.replay(batch)
-            reg = penalty.replay([[]])
+            loss = taped.forward()
             optimizer.zero_grad()
-            losses.backward(upstream)
-            reg.backward()
+            taped.backward()
             optimizer.step()
-            scores_right = (1.0 - losses.outputs) > 0  # y * score > 0 where the hinge is below 1
-            return float(losses.outputs.mean() + reg.outputs[0]), float(scores_right.mean())
+            return loss, taped.correct(0.0) / len(y)
 
         return step
 

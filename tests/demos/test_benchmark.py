@@ -95,3 +95,19 @@ def test_a_baseline_gradwalk_runs_from_its_own_directory(tmp_path):
 def test_unknown_peer_is_refused():
     with pytest.raises(SystemExit, match="unknown peer"):
         load().main(["--quick", "--quiet", "--peers", "gradwalk,jax"])
+
+
+def test_the_sweep_times_fit_the_tape_and_torch_and_compares_their_parameters():
+    pytest.importorskip("torch")
+    pytest.importorskip("numpy")
+    load()  # puts demos/ on the path, for the benchmarks package
+    from benchmarks.sweep import sweep
+
+    said = []
+    result = sweep([30], 1, lambda *a, **k: said.append(" ".join(map(str, a))))
+    (row,) = result["sweep"]
+    assert row["batch"] == 30 and row["fit_s"] > 0 and row["tape_s"] > 0 and row["torch_s"] > 0
+    assert 0 < row["bytes_per_sample"] < 1e5
+    gaps = result["parameter_gaps_100_steps"]
+    assert gaps["vs_torch"] < 1e-9 and gaps["vs_nodes"] < 1e-9
+    assert "fit / torch" in said[-1] and "against fit node by node" in said[-1]
