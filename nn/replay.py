@@ -2,8 +2,9 @@
 
 A model builds the same graph for every sample; only the numbers differ. `TapedModel` records
 that graph once with `engine.trace` and runs each batch through the recording at once (one numpy
-array per node, or per layer), which is what `fit(..., replay=True)` uses. One training step is
-then the ordinary five lines, with the model's part done by the tape:
+array per node, or per layer), which is what `fit(..., replay=True)` uses with a loss it cannot
+record ("bce", or a function). One training step is then the ordinary five lines, with the
+model's part done by the tape:
 
     outputs = taped.forward(X)        # one leaf Value per output and sample, holding its value
     total = loss(outputs, y)          # the loss, built from Values as always
@@ -16,6 +17,10 @@ The parameters are the tape's shared leaves: every replay reads their current `d
 `backward()` adds their gradients, summed over the batch, to their `grad`. Because the model is
 recorded for one example, it must not take a different path for different inputs (see
 `engine.trace`); the models in `nn` never do. Needs numpy (`pip install 'gradwalk[fast]'`).
+
+`TapedLoss` goes further, for the named losses of `TAPED_LOSSES`: the model, each sample's loss
+(its target one more input) and the L2 penalty on one tape, so that a step is one replay and one
+backward pass, with no Value built; `fit(..., replay=True)` uses it for those losses.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from engine import dot, sum_values
 from engine.core.value import make_node
 from engine.trace.checks import as_batch
 from engine.trace.tape import require_numpy, trace
-from nn.losses import l2_penalty
+from nn.losses import l2_penalty, loss_targets
 from nn.optim import NonFiniteGradientError
 
 _grad = attrgetter("grad")
@@ -138,11 +143,24 @@ class TapedLoss:
     loss_targets`); `outputs` is how many outputs the model has. `l2_params` are the parameters
     the penalty sums over. `classes`, each sample's class (None: the targets are not class
     labels), is what `correct()` counts against.
+
+        >>> from nn import MLP, mse_loss
+        >>> model = MLP(2, [4, 1], seed=0)
+        >>> X, y = [[0.5, -1.0], [1.0, 2.0]], [1.0, 0.0]
+        >>> taped = TapedLoss(model, "mse", X, y, 1)
+        >>> mean = taped.forward()        # the mean loss over the samples, replayed
+        >>> abs(mean - mse_loss([model(x) for x in X], y).data) < 1e-12
+        True
+        >>> taped.backward()              # d mean / d every parameter, added to its grad
     """
 
     def __init__(self, model, loss: str, X, targets, outputs: int, *, l2: float = 0.0, l2_params=(), classes=None):
         np = require_numpy()
+        if not isinstance(loss, str) or loss not in _PER_SAMPLE:
+            raise ValueError(f"TapedLoss records one of the losses {', '.join(TAPED_LOSSES)}, not {loss!r:.60}")
         per_sample = _PER_SAMPLE[loss]
+        width = outputs if loss == "cross_entropy" else 1
+        targets = loss_targets(loss, targets, width if loss == "cross_entropy" else None)  # checked, converted
         self.model, self.loss = model, loss
         self.nin, self.outputs = len(X[0]), outputs
         scores = []
@@ -150,10 +168,12 @@ class TapedLoss:
         def sample_loss(*xs):
             out = model(list(xs[:self.nin]))
             scores[:] = out if isinstance(out, (list, tuple)) else [out]
+            if len(scores) != width or (width == 1 and loss != "cross_entropy" and out is not scores[0]):
+                raise ValueError(f"loss={loss!r} takes {'one Value' if width == 1 else f'{width} outputs'} per sample "
+                                 f"from the model, which gives {out!r:.80}")
             term = per_sample(scores, xs[self.nin:])
             return term + l2_penalty(l2_params, l2) if l2 else term  # the mean of loss + penalty
 
-        width = outputs if loss == "cross_entropy" else 1
         self.tape = trace(sample_loss, *X[0], *([0.0] * width))
         self.score_positions = [self.tape.position(s) for s in scores]
         columns = np.asarray(targets, dtype=float).reshape(len(X), -1)

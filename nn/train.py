@@ -132,8 +132,10 @@ def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs
         progress: None shows a tqdm bar only when stderr is a terminal, True always (when
             tqdm is installed), False never. The bar shows loss and accuracy.
         replay: record the model once and run every batch through the recording with numpy
-            (`nn.replay`): the same training up to rounding, many times faster. Needs numpy
-            (`pip install 'gradwalk[fast]'`), and a model that takes the same path for every input.
+            (`nn.replay`): the same training up to rounding, many times faster. With a named loss
+            other than "bce", the loss and the L2 penalty are recorded too, so a step builds no
+            Value at all. Needs numpy (`pip install 'gradwalk[fast]'`), and a model that takes the
+            same path for every input.
 
     Every argument, sample and label is checked before the first step (numbers may be numpy's;
     bools are refused), so a mistake raises TypeError or ValueError naming it, with the model

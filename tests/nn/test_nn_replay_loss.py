@@ -149,3 +149,19 @@ def test_the_tape_names_where_a_node_of_its_graph_is():
         tape.position(Value(1.0))
     with pytest.raises(ValueError, match="not a node of this tape"):
         tape.position("w")
+
+
+def test_a_taped_loss_refuses_what_it_cannot_record_or_check():
+    X = [[0.5, -1.0], [1.0, 2.0]]
+    with pytest.raises(ValueError, match="records one of the losses"):
+        TapedLoss(MLP(2, [3, 1], seed=0), "bce", X, [0, 1], 1)
+    with pytest.raises(ValueError, match="takes one Value per sample"):
+        TapedLoss(MLP(2, [3, 2], seed=0), "hinge", X, [0, 1], 1)
+    with pytest.raises(ValueError, match="takes 3 outputs per sample"):
+        TapedLoss(MLP(2, [3, 2], seed=0), "cross_entropy", X, [0, 1], 3)
+    with pytest.raises(ValueError, match=r"y\[1\]"):
+        TapedLoss(MLP(2, [3, 2], seed=0), "cross_entropy", X, [0, 2], 2)  # class 2 of 0..1
+    with pytest.raises(ValueError, match=r"y\[0\]"):
+        TapedLoss(MLP(2, [3, 1], seed=0), "hinge", X, [0.5, 1], 1)
+    taped = TapedLoss(MLP(2, [3, 1], seed=0), "hinge", X, [0, 1], 1)  # 0/1 labels become -1/+1
+    assert taped.batch[:, 2].tolist() == [-1.0, 1.0]
