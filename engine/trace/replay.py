@@ -42,6 +42,7 @@ class _Rows:
                 index = require_numpy().array(rows, dtype=int)
             positions = None if len(by_block) == 1 else require_numpy().array([p for p, _ in pairs], dtype=int)
             self.parts.append((b, index, len(set(rows)) != len(rows), positions))
+        self.only_inputs = set(by_block) == {0}
 
     def take(self, blocks, np, width):
         if len(self.parts) == 1:
@@ -54,7 +55,7 @@ class _Rows:
 
     def unwanted(self, grads) -> bool:
         """Whether no gradient is wanted for any of these rows (see `Replay.backward(inputs=False)`)."""
-        return all(grads[b] is False for b, *_ in self.parts)
+        return self.only_inputs and grads[0] is False
 
     def add(self, grads, blocks, np, contribution):
         """Add `contribution` (one row per operand) to the gradients of the operand nodes."""
@@ -71,10 +72,12 @@ def _add_rows(grads, blocks, np, b, index, contribution, repeated):
     if shape[1] == 1 and contribution.shape[1] != 1:  # a node shared by every sample: sum the batch
         contribution = contribution.sum(axis=1, keepdims=True)
     if g is None:
+        # The block's first gradients, in an array of their own: keep it, and add later ones in
+        # place. No array is ever in two places: a contribution is a fresh array, or the upstream
+        # gradients of the group passing it on, which `Replay._pass` has taken out of `grads`.
         if (isinstance(index, slice) and index == slice(None) and contribution.shape == shape
-                and contribution.flags.owndata and contribution.flags.writeable
-                and not any(contribution is other for other in grads)):
-            grads[b] = contribution  # the block's first gradients, a fresh array: keep it, add later ones in place
+                and contribution.flags.owndata and contribution.flags.writeable):
+            grads[b] = contribution
             return
         g = grads[b] = np.zeros(shape)
     if repeated:
