@@ -205,7 +205,7 @@ def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs
                 batch_outputs.clear()
                 try:
                     if taped_loss is not None:
-                        value = _taped_step(taped_loss, None if batch_size >= n else batch, optimizer)
+                        value = replayed_step(taped_loss, None if batch_size >= n else batch, optimizer)
                     else:
                         value = train_step(model, [X[i] for i in batch], [targets[i] for i in batch], batch_loss,
                                            optimizer, tape=tape)
@@ -247,9 +247,10 @@ def _check_samples(model, X) -> None:
                 real_number(xj, f"X[{i}][{j}]")
 
 
-def _taped_step(taped, rows, optimizer) -> float:
-    """`train_step` with the model and the loss on one tape (`nn.replay.TapedLoss`), with the same
-    checks: the batch's samples at `rows` (None: all) replayed at once."""
+def replayed_step(taped, rows, optimizer) -> float:
+    """`train_step` with the model and the loss on one tape (`taped`, a `nn.replay.TapedLoss`),
+    with the same checks and errors: the samples at `rows` (None: all of them) replayed at once.
+    Returns the loss before the update."""
     try:
         value = taped.forward(rows)
     except (ArithmeticError, ValueError) as exc:  # as the engine refuses overflow and NaN on nodes

@@ -19,6 +19,7 @@ from nn.layers import MLP
 from nn.playground import adapters, boundary, choices
 from nn.playground.graphs import Sandbox, SampleView, settle_drawings
 from nn.playground.layout import Layouts
+from nn.playground.replayed import ReplayedSteps
 from nn.playground.slices import advance
 from nn.playground.launch import Start
 from nn.playground.protocol import MAX_POINTS, PlaygroundError, ProtocolError, error_message, limits
@@ -61,6 +62,7 @@ class Session:
         self._shuffler = random.Random(rng_seed)
         self._partial = None  # the step in progress: [its batch, its generator or None]
         self.sample = SampleView()
+        self._replayed = ReplayedSteps()  # training steps through a tape, with numpy
         self._new_model()
         self.sandbox = Sandbox()
 
@@ -201,6 +203,8 @@ class Session:
         params = len(self.optimizer.params)
         try:
             if len(batch) * params <= WHOLE_STEP_WORK:
+                if (loss := self._replayed.step(self, batch)) is not None:  # None: no numpy, or "bce"
+                    return loss
                 return adapters.train_step(self.model, X, targets, self._loss_fn, self.optimizer, self.config["l2"])
             return (yield from adapters.train_step_in_chunks(self.model, X, targets, self._loss_fn, self.optimizer,
                                                               self.config["l2"], max(1, CHUNK_WORK // params)))
