@@ -29,11 +29,13 @@ Workloads:
      (`fused=False`: the same `*` and `+` nodes micrograd builds), and the fused graph built
      from `engine.dot` without `nn` (what `nn`'s bookkeeping costs). "plain floats" is the same
      step written by hand on Python floats, with no graph: the floor for pure Python.
-     In the numpy process: "fit step" is what `nn.fit` runs per step (nn's hinge_loss and
-     l2_penalty), node by node and with `replay=True` (the model replayed from a tape, the loss
-     on Values); "one array per node" replays without grouping a layer into a matrix product;
-     "loss on the tape" records model and hinge loss per sample (the label an input), and the
-     L2 penalty as a second tape, so that no Value is built per step at all.
+     In the numpy process: "fit step, node by node" is what `nn.fit` runs per step (nn's
+     hinge_loss and l2_penalty); "model replayed, loss on Values" replays the model from a tape
+     and builds the loss from Values on its outputs (what fit(replay=True) does for a loss it
+     can't record); "one array per node" does that without grouping a layer into a matrix
+     product; "loss on the tape" is fit(replay=True)'s step for a named loss: model, hinge loss
+     (the label an input) and L2 penalty on one tape, so that no Value is built per step at all.
+     `--sweep` times fit(replay=True) itself against PyTorch, batch size by batch size.
   C  make 2 x 100,000 leaves, Python's sum() of their 100,000 products, then backward
      (gradwalk's `sum_values` too).
   D  memory: bytes per node of B's graph while it is alive (tracemalloc, after backward), and
@@ -151,7 +153,7 @@ def parse(argv):
     parser.add_argument("--params-hex", metavar="STEPS", type=int,
                         help="print each model kind's parameters after STEPS training steps, as hex")
     parser.add_argument("--sweep", metavar="SIZES", type=sizes,
-                        help="replay (loss on the tape) against PyTorch at these batch sizes, e.g. 1000,10000")
+                        help="fit(replay=True) and its tape step against PyTorch at these batch sizes, e.g. 100,1000")
     parser.add_argument("--child", choices=list(PROCESSES), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:

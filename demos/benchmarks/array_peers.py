@@ -29,9 +29,9 @@ class GradwalkReplay:
             return make
 
         return [("gradwalk fit step, node by node", fit_step(False), None),
-                ("gradwalk fit step, replay=True", fit_step(True), None),
+                ("gradwalk model replayed, loss on Values", fit_step(True), None),
                 ("gradwalk replay, one array per node", fit_step(True, grouped=False), None),
-                ("gradwalk replay, loss on the tape", lambda: self.taped_loss_step(gradwalk.model(weights, True), X, y),
+                ("gradwalk replay, loss on the tape (fit's step)", lambda: self.taped_loss_step(gradwalk.model(weights, True), X, y),
                  None)]
 
     def taped_loss_step(self, model, X, y):

@@ -55,8 +55,8 @@ def test_quick_run_measures_each_set_of_peers_in_its_own_process():
         assert all(r["vs_micrograd"] for r in clean["rows"] if r["workload"].startswith("B"))
     if "numpy" in processes:
         assert processes["numpy"]["modules"] == ["numpy"]
-        assert {"gradwalk fit step, node by node", "gradwalk fit step, replay=True",
-                "gradwalk replay, loss on the tape"} <= peers_of(processes["numpy"], "B")
+        assert {"gradwalk fit step, node by node", "gradwalk model replayed, loss on Values",
+                "gradwalk replay, loss on the tape (fit's step)"} <= peers_of(processes["numpy"], "B")
     if "torch" in processes and "torch" not in processes["torch"]["missing"]:
         assert "torch" in processes["torch"]["modules"]
         assert {"torch 0-d", "torch batched (float64, 1 thread)"} <= peers_of(processes["torch"], "B")
