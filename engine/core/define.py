@@ -1,7 +1,7 @@
 """Adding ops: `define_op` checks a definition whole and installs it, `forget_op` removes one.
 
 Everything that lists ops -- Value's methods, `engine.<name>`, the formula language's functions,
-the test strategies, the README's table -- reads them from the registry in `engine.core.op`, so an
+the test strategies, the README's table -- reads them from the registry in `engine.core.value`, so an
 op defined here is known everywhere at once. A definition is checked completely before anything
 changes: a refused one leaves the engine exactly as it was.
 """
@@ -12,8 +12,7 @@ import inspect
 import keyword
 import numbers
 
-from engine.core.op import Op, lookup, registry
-from engine.core.value import Value
+from engine.core.value import Op, Value, lookup, registry
 
 _OPERATORS = {  # binary ops that Python spells as operators, and their Value methods
     "+": ("__add__", "__radd__"), "-": ("__sub__", "__rsub__"), "*": ("__mul__", "__rmul__"),

@@ -16,8 +16,7 @@ import math
 import operator
 
 from engine.core.define import install
-from engine.core.op import Op
-from engine.core.value import Value
+from engine.core.value import Op, Value
 
 
 def own_op(name, forward, derivative, *, arity="counted", method="", **fields) -> Op:
