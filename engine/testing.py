@@ -5,7 +5,7 @@ every later node applies one op to earlier nodes. Because any earlier node may b
 generated graphs share subexpressions (one node feeding several others), which is exactly where
 a wrong gradient accumulation would show.
 
-The ops come from the op registry (`engine.core.define`), so an op added with `define_op` is
+The ops come from the op registry (`engine.core.value.registry`), so an op added with `define_op` is
 generated too. Domain safety is derived from each op's forward function: where it refuses a
 negative number or 0 (log, sqrt, a divisor, the base of a fractional power), the operand is
 always fed `a*a + 0.5`, which is >= 0.5. Cases also reject inputs that put an op within

@@ -17,9 +17,9 @@ PACKAGES = ("engine", "nn")
 # In the core each module is its own layer, so the core reads top to bottom.
 LAYERS = [
     ["engine.core.modes"], ["engine.core.graph"], ["engine.core.protocols"], ["engine.core.real"], ["engine.core.value"],
-    ["engine.core.define"], ["engine.core.table"], ["engine.core.functional"], ["engine.core"],
+    ["engine.core.table"], ["engine.core.functional"], ["engine.core"],
     ["engine.notation"],
-    ["engine.check", "engine.anomaly", "engine.testing", "engine.stepper", "engine.trace", "engine.forward",
+    ["engine.define", "engine.check", "engine.anomaly", "engine.testing", "engine.stepper", "engine.trace", "engine.forward",
      "engine.transform"],
     ["engine.drawing"],
     ["engine.notebook"],

@@ -273,9 +273,9 @@ def test_the_readme_op_table_matches_the_registry():
     from pathlib import Path
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    start = readme.index("<!-- ops table: made by engine.core.define.op_table() -->") + len("<!-- ops table: made by engine.core.define.op_table() -->")
+    start = readme.index("<!-- ops table: made by engine.define.op_table() -->") + len("<!-- ops table: made by engine.define.op_table() -->")
     end = readme.index("<!-- end of ops table -->")
-    assert readme[start:end].strip() == engine.core.define.op_table()
+    assert readme[start:end].strip() == engine.define.op_table()
 
 
 def test_anomaly_mode_names_the_op_its_inputs_and_the_line(tmp_path):
