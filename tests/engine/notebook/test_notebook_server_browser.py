@@ -35,6 +35,8 @@ TRAINING = [
     "view = TrainView(nn.MLP(2, [16, 16, 1], seed=0), X, y, max_steps=100)\nview",
     "view.wait(timeout=120)\nprint(view, view.frames)",
 ]
+FIT = ["import nn\nX, y = nn.make_moons(100, noise=0.1, seed=0)\n"
+       "history = nn.fit(nn.MLP(2, [16, 16, 1], seed=0), X, y, epochs=100, live=True)\nprint(history.epochs, 'epochs')"]
 
 
 def expression():
@@ -59,7 +61,7 @@ def jupyterlab(tmp_path):
     pytest.importorskip("jupyterlab")
     pytest.importorskip("anywidget")
     nbformat = pytest.importorskip("nbformat")
-    for name, cells in (("stepper", CELLS), ("quiz", QUIZ), ("training", TRAINING)):
+    for name, cells in (("stepper", CELLS), ("quiz", QUIZ), ("training", TRAINING), ("fit", FIT)):
         book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
         book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nbformat.write(book, tmp_path / f"{name}.ipynb")
@@ -195,3 +197,14 @@ def test_training_live_in_jupyterlab(jupyterlab, page, tmp_path):
     page.wait_for_function("document.querySelectorAll('.jp-Notebook .jp-Cell')[1].innerText.includes('finished')")
     assert "finished, 100 of 100 steps" in page.locator(".jp-Notebook .jp-Cell").nth(1).inner_text()
     view.screenshot(path=str(tmp_path / "train_view.png"))
+
+
+@pytest.mark.slow
+def test_fit_live_in_jupyterlab(jupyterlab, page, tmp_path):
+    open_and_run(page, jupyterlab("fit"), 1)
+    view = page.locator(".gw-train")
+    view.wait_for()
+    page.wait_for_function("document.querySelector('.gw-train .gw-status').textContent === 'finished, epoch 100 / 100'")
+    assert view.locator("button").first.is_hidden()  # fit has the cell: nothing to press
+    page.wait_for_function("document.querySelector('.jp-Notebook .jp-Cell').innerText.includes('100 epochs')")
+    view.screenshot(path=str(tmp_path / "fit_live.png"))
