@@ -229,7 +229,8 @@ def _refresh_after_every_cell(widget: StepperWidget) -> None:
         alive = ref()
         if alive is None:
             shell.events.unregister("post_run_cell", after_cell)  # IPython iterates over a copy
-        elif alive.position != alive.steps.position or alive.title != repr(alive.steps):
+        elif (alive.position != alive.steps.position or alive.title != repr(alive.steps)
+              or (alive._quiz is not None and alive.asked != alive._quiz.asked)):  # answered in Python
             alive.refresh()
 
     shell.events.register("post_run_cell", after_cell)
