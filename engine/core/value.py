@@ -2,23 +2,15 @@
 
 A node stores its forward result (`data`), the nodes it was computed from (`parents`, in operand
 order) and `local_grad`, a closure returning the local derivatives d(node)/d(parent), one per
-parent. The chain rule itself lives in one place, `engine.core.graph`; each op knows only its own
-derivative.
+parent. The chain rule lives in one place, `engine.core.graph`; an op knows only its own derivative.
 
-An op is defined once -- a name, a forward function, its local derivatives -- and every op
-gradwalk knows is a row of `engine.core.table` (`define_op` adds your own):
-
-    tanh = define_op("tanh", math.tanh, lambda x, out: 1 - out * out)
-
-From that one definition the op does everything: on plain numbers it is plain math (`tanh(0.5)`
-is a float); on a Value it makes a node whose closure returns the derivative's value, computed
-from the forward-time numbers; and `partials(node)` evaluates the same derivative on the node's
-parents, as Values, so that the backward pass can itself be recorded (`grad(grad(f))`). A
-derivative is written with arithmetic and ops only, so one expression serves floats and Values; a
-constant slope is a number (`+` has `(1.0, 1.0)`). `x * 3` is `*` with its second operand fixed to
-3: `fold` makes that one-operand op, named `*3`.
-
-The closures hold plain floats, never Values -- in particular never the output node -- so a graph
+An op is defined once, as a row of `engine.core.table` (`define_op` adds your own): a name, a
+forward function and its local derivatives, written with arithmetic and ops so that one expression
+serves floats and Values (`lambda x, out: 1 - out * out` for tanh; a constant slope is a number).
+On plain numbers an op is plain math; on Values it makes a node whose closure returns the
+derivative's value; `partials(node)` evaluates the derivative on the parents as Values, so that
+the backward pass can itself be recorded (`grad(grad(f))`). `x * 3` is `*` with b fixed to 3:
+`fold` makes that one-operand op, `*3`. The closures hold plain floats, never Values, so a graph
 has no reference cycles and is freed the moment its root goes away.
 """
 
@@ -111,23 +103,12 @@ def fill(node: Value, data: float, parents: tuple, op, local_grad, label: str = 
     return node
 
 
-def _unpickled(data, parents, op, slopes, label, param, scope, grad) -> Value:
-    node = fill(_new(Value), data, parents, op, None if slopes is None else types.MethodType(tuple, slopes), label, param)
-    node.scope, node.grad = scope, grad
-    return node
-
-
 def make_node(data: float, parents: tuple, op, local_grad) -> Value:
     """An op's output node. `data` is a float already, so __init__'s checks are skipped."""
     node = fill(_new(Value), data, parents, op, local_grad)
     if modes.watch is not None:
         modes.watch(node)
     return node
-
-
-def as_value(x) -> Value:
-    """`x` if it is a Value, else a new constant leaf; TypeError for anything but a number."""
-    return x if isinstance(x, Value) else Value(x)
 
 
 # -- ops: how one definition becomes nodes --------------------------------------------------------
@@ -261,45 +242,6 @@ class Op:
         return (_at(da, parents[0], parents[1], node), _at(db, parents[0], parents[1], node))
 
 
-# A folded op keeps its base op alive, so an id in these keys is never reused while it is here.
-_folds: dict = {}
-
-
-def _fold(op: Op, c: float, position: int) -> Op:
-    slope = op.derivative[1 - position]  # the slope with respect to the operand that varies
-    forward, array_forward = op.forward, op.array_forward
-    if position == 1:  # op(x, c)
-        name = f"{op.name}{c:g}"
-        folded_forward = lambda x: forward(x, c)  # noqa: E731
-        folded_array = array_forward and (lambda x: array_forward(x, c))
-        derivative = slope if not callable(slope) else (lambda x, out: slope(x, c, out))
-    else:  # op(c, x)
-        name = f"{c:g}{op.name}"
-        folded_forward = functools.partial(forward, c)
-        folded_array = array_forward and functools.partial(array_forward, c)
-        derivative = slope if not callable(slope) else (lambda x, out: slope(c, x, out))
-    if callable(derivative) and 1 - position in op.linear_in:  # the slope involves only c: compute it once
-        try:
-            derivative = float(derivative(1.0, 1.0))
-        except (ArithmeticError, ValueError):  # x / 0: the forward function refuses it, in its own words
-            pass
-    return Op(name, folded_forward, derivative, array_forward=folded_array, formula=op.formula, doc=op.__doc__,
-              folded_from=(op, c, position))
-
-
-def lookup(name: str) -> Op:
-    """The op called `name`; KeyError naming the known ops otherwise."""
-    try:
-        return registry[name]
-    except KeyError:
-        raise KeyError(f"no op named {name!r}; the ops are: {', '.join(registry)}") from None
-
-
-def refold(name: str, c: float, position: int) -> Op:
-    """The op `name` with operand `position` fixed to c (how a folded op is unpickled)."""
-    return lookup(name).fold(c, position)
-
-
 # -- making nodes: the forward value, and a closure with the local derivatives -----------------------
 
 
@@ -354,6 +296,45 @@ def _node_maker(op: Op):
     return on_many
 
 
+# A folded op keeps its base op alive, so an id in these keys is never reused while it is here.
+_folds: dict = {}
+
+
+def _fold(op: Op, c: float, position: int) -> Op:
+    slope = op.derivative[1 - position]  # the slope with respect to the operand that varies
+    forward, array_forward = op.forward, op.array_forward
+    if position == 1:  # op(x, c)
+        name = f"{op.name}{c:g}"
+        folded_forward = lambda x: forward(x, c)  # noqa: E731
+        folded_array = array_forward and (lambda x: array_forward(x, c))
+        derivative = slope if not callable(slope) else (lambda x, out: slope(x, c, out))
+    else:  # op(c, x)
+        name = f"{c:g}{op.name}"
+        folded_forward = functools.partial(forward, c)
+        folded_array = array_forward and functools.partial(array_forward, c)
+        derivative = slope if not callable(slope) else (lambda x, out: slope(c, x, out))
+    if callable(derivative) and 1 - position in op.linear_in:  # the slope involves only c: compute it once
+        try:
+            derivative = float(derivative(1.0, 1.0))
+        except (ArithmeticError, ValueError):  # x / 0: the forward function refuses it, in its own words
+            pass
+    return Op(name, folded_forward, derivative, array_forward=folded_array, formula=op.formula, doc=op.__doc__,
+              folded_from=(op, c, position))
+
+
+def lookup(name: str) -> Op:
+    """The op called `name`; KeyError naming the known ops otherwise."""
+    try:
+        return registry[name]
+    except KeyError:
+        raise KeyError(f"no op named {name!r}; the ops are: {', '.join(registry)}") from None
+
+
+def refold(name: str, c: float, position: int) -> Op:
+    """The op `name` with operand `position` fixed to c (how a folded op is unpickled)."""
+    return lookup(name).fold(c, position)
+
+
 def _constant_slopes(arity, derivative):
     """The shared closure for an op whose every slope is a number (`+`: 1 and 1), else None."""
     parts = (derivative,) if arity == 1 else derivative if arity == 2 else None
@@ -365,3 +346,17 @@ def _constant_slopes(arity, derivative):
 def _at(derivative, *args):
     """A derivative's value: a number stands for itself, a function is called on the operands."""
     return derivative(*args) if callable(derivative) else derivative
+
+
+# -- a pickled node, and a number as a node -------------------------------------------------------
+
+
+def _unpickled(data, parents, op, slopes, label, param, scope, grad) -> Value:
+    node = fill(_new(Value), data, parents, op, None if slopes is None else types.MethodType(tuple, slopes), label, param)
+    node.scope, node.grad = scope, grad
+    return node
+
+
+def as_value(x) -> Value:
+    """`x` if it is a Value, else a new constant leaf; TypeError for anything but a number."""
+    return x if isinstance(x, Value) else Value(x)
