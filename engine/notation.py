@@ -21,6 +21,7 @@ import re
 
 _INFIX = {"+": " + ", "-": " - ", "*": "*", "/": "/", "**": "**"}
 _PLAIN_NAME = re.compile(r"[#\w][\w.#\[\]]*")
+_NUMBER = re.compile(r"\d+(\.\d*)?(e[+-]\d+)?|inf")  # a non-negative number as `:g` prints it
 _VARIABLE = re.compile(r"\b[A-Za-z_]\w*\b")
 
 
@@ -64,7 +65,7 @@ def written(op, operands: list[str], *, max_terms: int | None = None) -> str:
     if op == "neg" and len(operands) == 1:
         return f"-{_operand(operands[0])}"
     if op == "sum":
-        return _terms(operands, max_terms)
+        return _terms(operands, max_terms)  # a sum's terms need no parentheses: + is associative
     if op == "dot":  # operands w0 ... w(n-1), x0 ... x(n-1), then the bias when their number is odd
         n = len(operands) // 2
         terms = [f"{_operand(w)}*{_operand(x)}" for w, x in zip(operands[:n], operands[n:2 * n])]
@@ -80,7 +81,7 @@ def local_formulas(op, operands: list[str], name: str) -> list[str]:
     folded = getattr(op, "folded_from", None)
     if folded:
         base, constant, position = folded
-        c = parenthesised(f"{constant:g}")
+        c = _operand(f"{constant:g}")
         both = [operands[0], c] if position == 1 else [c, operands[0]]
         return [_substitute(_split(base.formula, 2)[1 - position], both, name)]
     if op == "sum":
@@ -103,7 +104,10 @@ def _applied(op: str, operands: list[str]) -> str:
 
 
 def _operand(text: str) -> str:
-    """An infix operand: as it is if it is a name, a call `f(...)` or already in parentheses."""
+    """An infix operand: as it is if it is a name, a number, a call `f(...)` or already in
+    parentheses; `-2` and `a + b` get parentheses."""
+    if _NUMBER.fullmatch(text):
+        return text
     head, paren, _ = text.partition("(")
     if paren and text.endswith(")") and (not head or _PLAIN_NAME.fullmatch(head)) and _closes_at_end(text, len(head)):
         return text

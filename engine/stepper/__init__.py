@@ -6,8 +6,13 @@ from engine.core.protocols import tools
 from engine.stepper.stepper import StaleStepperError, Stepper, StepperError, put_back_unfinished
 from engine.stepper.text import BackwardStep, EdgeStep, StepTable
 
-backward_steps = Stepper  # `backward_steps(root)` is `root.backward_steps()`
-tools["stepper"] = Stepper
+
+def backward_steps(root) -> Stepper:
+    """`root.backward_steps()`: backward one node at a time, as a `Stepper`."""
+    return Stepper(root)
+
+
+tools["stepper"] = backward_steps
 graph.before_pass.append(put_back_unfinished)
 
 __all__ = ["BackwardStep", "EdgeStep", "StaleStepperError", "StepTable", "Stepper", "StepperError", "backward_steps",

@@ -145,9 +145,7 @@ class Stepper:
         self._check()
         if self.done or not self.total:
             return None
-        if not self._started:
-            return self._compute(0, {self.root: 1.0}, self._start_grads())
-        return self._compute(len(self._done), self._pass, self._left)
+        return self._compute(len(self._done), self._pass if self._started else {self.root: 1.0})
 
     def back(self) -> "Stepper":
         """Undo the last step, restoring every grad it changed bit for bit (undoing the first
@@ -181,8 +179,7 @@ class Stepper:
     # -- the pass itself ------------------------------------------------------------------------
 
     def _start_grads(self) -> list:
-        """The grads just after the pass starts, as `backward()` starts it: interior nodes 0, and
-        1 added to the root's grad (the root is last in topological order)."""
+        """The grads as `backward()` starts: interior nodes 0, and 1 added to the root's (last) grad."""
         grads = [0.0 if node.parents else g for node, g in zip(self._order, self._before)]
         grads[-1] += 1.0
         return grads
@@ -198,7 +195,7 @@ class Stepper:
     def _apply(self) -> BackwardStep:
         position = len(self._done)
         node = self._interior[position]
-        step = self._compute(position, self._pass, self._left)
+        step = self._compute(position, self._pass)
         undo = {parent: self._pass.get(parent) for parent in node.parents}
         changed = {parent: g for parent, g in undo.items() if g is not None}
         changed[node] = self._pass.get(node, 0.0)
@@ -223,7 +220,7 @@ class Stepper:
             node.grad = g
         self._left = list(grads)
 
-    def _compute(self, position: int, pass_grads: dict, left: list) -> BackwardStep:
+    def _compute(self, position: int, pass_grads: dict) -> BackwardStep:
         """Step `position` (0-based) from the pass so far, without applying it."""
         node = self._interior[position]
         upstream = pass_grads.get(node, 0.0)
@@ -264,9 +261,8 @@ class Stepper:
         return None
 
     def _where(self) -> str:
-        if not self._started:
-            return "before its first step"
-        return f"after its step {len(self._done)} of {self.total}" if self._done else "after it started"
+        return ("before its first step" if not self._started else
+                f"after its step {len(self._done)} of {self.total}" if self._done else "after it started")
 
 
 def put_back_unfinished(nodes, by: str, keep: Stepper | None = None) -> None:

@@ -109,7 +109,7 @@ def edge_steps(node, upstream: float, pass_grads: dict, written, names: dict, fo
     return tuple(edges)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, eq=False)
 class StepTable(ShownAsText):
     """The steps a stepper has done, as a text table (`str`/REPL echo) and as `rows`, the
     `BackwardStep` records themselves: one row per step, one line per edge."""

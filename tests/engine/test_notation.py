@@ -1,11 +1,15 @@
 """engine.notation: the one way an op and its local derivatives are written."""
 
+import math
+
 import pytest
+from hypothesis import given, settings
 
 import engine
 from engine import Value, dot
 from engine.notation import local_formulas, parenthesised, written
-from engine.testing import Expression, Step
+from engine.core.value import registry
+from engine.testing import Expression, Step, expression_cases
 
 
 @pytest.mark.parametrize(("make", "text"), [
@@ -21,6 +25,17 @@ from engine.testing import Expression, Step
 def test_each_kind_of_op_is_written_in_its_operands_names(make, text):
     node = make(Value(0.5), Value(2.0))
     assert written(node.op, ["x", "y"][:len(node.parents)]) == text
+
+
+def test_numbers_are_written_as_they_print_and_only_negative_ones_get_parentheses():
+    x = Value(0.5)
+    assert written((x * 1e20).op, ["x"]) == "x*1e+20" and written((1e20 / x).op, ["x"]) == "1e+20/x"
+    assert local_formulas((1e20 / x).op, ["x"], "o") == ["-1e+20/x**2"]
+    assert written((x * 2.5e-7).op, ["x"]) == "x*2.5e-07" and written((x + float("inf")).op, ["x"]) == "x + inf"
+    assert written((x * -1e20).op, ["x"]) == "x*(-1e+20)" and written((x * -0.0).op, ["x"]) == "x*(-0)"
+    o = Value(0.5, "x") * 1e20
+    o.label = "o"
+    assert "local ∂o/∂x = 1e+20;" in str(next(o.backward_steps()))  # the number once, not `(1e+20) = 1e+20`
 
 
 def test_dot_is_written_as_its_sum_of_products():
@@ -64,6 +79,18 @@ def test_an_op_without_a_formula_gets_empty_formulas_not_an_error():
         assert local_formulas(op, ["x"], "y") == [""]
     finally:
         engine.forget_op("plain_cube")
+
+
+@settings(max_examples=300, deadline=None)
+@given(expression_cases())
+def test_a_strategy_expression_reads_as_python_that_computes_its_value(case):
+    namespace = {name: op for name, op in registry.items() if name.isidentifier()}
+    namespace.update(inf=math.inf, **{f"x{k}": x for k, x in enumerate(case.inputs)})
+    text, _, shared = str(case.expression).partition("  where ")
+    for definition in shared.split("; ") if shared else []:
+        name, _, formula = definition.partition(" = ")
+        namespace[name] = eval(formula, namespace)  # noqa: S307 (our own formula text)
+    assert float(eval(text, namespace)) == pytest.approx(case.expression(*case.inputs).data, rel=1e-9, abs=1e-9)
 
 
 def test_the_stepper_and_the_strategies_write_an_expression_the_same_way():
