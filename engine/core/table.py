@@ -28,8 +28,7 @@ user_methods: dict[str, str] = {}  # Value method -> the name of the user op it 
 
 
 def install(op: Op, method: str | None = None, *, builtin: bool = False) -> Op:
-    """Put an op in the registry and give Value its method or operator (no checks: the table's
-    own ops come here directly, as `builtin`; yours come through `define_op`)."""
+    """Put an op in the registry and give Value its method or operator (`define_op` checks first)."""
     op.builtin = builtin
     previous = registry.get(op.name)
     if previous is not None:

@@ -38,8 +38,7 @@ class Value(NodeProtocols):
     Attributes:
         data: the forward value (float).
         grad: d(root)/d(this node) after `root.backward()`; leaves accumulate across calls.
-        grad_value: the same gradient as a Value (a graph you can backprop through again) after
-            `root.backward(create_graph=True)`; None otherwise.
+        grad_value: after `root.backward(create_graph=True)`, the gradient as a Value; else None.
         parents: the operand nodes, in order (`a + a` keeps both edges).
         local_grad: closure returning d(self)/d(parent) for each parent; None on leaves.
         op: the op that produced this node (`'+'`, `'tanh'`, `'*3'` ...); `''` on leaves.
@@ -66,8 +65,6 @@ class Value(NodeProtocols):
             text += f", label={self.label!r}"
         return text + ")"
 
-    # -- the backward pass (engine.core.graph) ----------------------------------------------------
-
     def backward(self, *, create_graph: bool = False) -> None:
         """Fill in `grad` on every node of this graph: see `engine.backward`."""
         graph.backward(self, create_graph=create_graph)
@@ -91,15 +88,9 @@ _new = object.__new__
 
 def fill(node: Value, data: float, parents: tuple, op, local_grad, label: str = "", param: bool = False) -> Value:
     """Set every field of a node: the one place that lists them."""
-    node.data = data
-    node.grad = 0.0
-    node.grad_value = None
-    node.parents = parents
-    node.local_grad = local_grad
-    node.op = op
-    node.label = label
-    node.param = param
-    node.scope = modes.scope
+    node.data, node.grad, node.grad_value = data, 0.0, None
+    node.parents, node.local_grad, node.op = parents, local_grad, op
+    node.label, node.param, node.scope = label, param, modes.scope
     return node
 
 
