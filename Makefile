@@ -20,7 +20,7 @@ test: $(VENV)/.installed-test
 	$(PY) -m pytest --hypothesis-show-statistics -q
 
 # The quick lane while editing: everything but the tests marked slow (long chains, demo and
-# README runs, full training runs); well under 30 s on two cores. `make test` runs them all.
+# README runs, full training runs, the browser tests); about a minute on two cores. `make test` runs them all.
 test-fast: $(VENV)/.installed-test
 	@$(SYSTEM) dot=graphviz
 	$(PY) -m pytest -q -m "not slow"

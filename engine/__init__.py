@@ -15,8 +15,9 @@ only gathers their public names.
 from engine.core.modes import current_scope, enable_grad, is_grad_enabled, name_scope, no_grad
 from engine.core.graph import backward, chain_rule, gradients, node_names, topological_order, zero_grad
 from engine.core.value import Value, as_value
-from engine.core.op import NaNError, Op, registry as _registry
-from engine.core.define import define_op, forget_op
+from engine.core.real import NaNError
+from engine.core.value import Op, registry as _registry
+from engine.define import define_op, forget_op
 from engine.core.functional import cos, dot, exp, log, relu, sigmoid, sin, softplus, sqrt, sum_values, tanh
 from engine.check import (
     GradcheckError, GradcheckReport, GradcheckRow, compare_gradients, gradcheck, gradcheck_table, numerical_grad,

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from engine.core.graph import gradients, topological_order
 from engine.core.modes import enable_grad, no_grad
-from engine.core.value import Value, as_float as _as_float
+from engine.core.real import as_float as _as_float
+from engine.core.value import Value
 from engine.transform import value_and_grad
 
 

@@ -23,7 +23,8 @@ from contextlib import contextmanager
 
 from engine.core import modes
 from engine.core.graph import topological_order
-from engine.core.value import Value, as_float
+from engine.core.real import as_float
+from engine.core.value import Value
 
 
 def jvp(f, inputs, tangents):

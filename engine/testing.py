@@ -5,7 +5,7 @@ every later node applies one op to earlier nodes. Because any earlier node may b
 generated graphs share subexpressions (one node feeding several others), which is exactly where
 a wrong gradient accumulation would show.
 
-The ops come from the op registry (`engine.core.define`), so an op added with `define_op` is
+The ops come from the op registry (`engine.core.value.registry`), so an op added with `define_op` is
 generated too. Domain safety is derived from each op's forward function: where it refuses a
 negative number or 0 (log, sqrt, a divisor, the base of a fractional power), the operand is
 always fed `a*a + 0.5`, which is >= 0.5. Cases also reject inputs that put an op within
@@ -35,8 +35,8 @@ from hypothesis import strategies as st
 
 from engine.core.functional import dot
 from engine.core.modes import no_grad
-from engine.core.op import registry
-from engine.core.value import Value
+from engine.core.value import Value, registry
+from engine.notation import written
 
 KINK_MARGIN = 1e-3
 MAX_MAGNITUDE = 1e4
@@ -154,27 +154,13 @@ def _apply(step: Step, args: list[Value]) -> Value:
 
 def _format(step: Step, args: list[str]) -> str:
     op, position = _base(step.op)
-    if position is not None:
-        return f"({args[0]} {op} {step.const:g})" if position == 1 else f"({step.const:g} {op} {args[0]})"
-    if step.op == "dot":
-        return _format_dot(args)
-    if op.arity is None:
-        return f"{op}({', '.join(args)})"
-    if op.arity == 2:
-        return f"({args[0]} {op} {args[1]})"
-    return f"-({args[0]})" if step.op == "neg" else f"{op}({args[0]})"
+    return written(op if position is None else op.fold(step.const, position), args)
 
 
 def _dot_operands(items):
     """dot's (weights, inputs, bias) from a step's operand list: two halves and an odd last one."""
     half = len(items) // 2
     return items[:half], items[half : 2 * half], items[-1] if len(items) % 2 else None
-
-
-def _format_dot(texts) -> str:
-    weights, inputs, bias = _dot_operands(texts)
-    text = f"dot([{', '.join(weights)}], [{', '.join(inputs)}])"
-    return f"({text} + {bias})" if bias else text
 
 
 def _refuses(forward, *args) -> bool:

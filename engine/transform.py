@@ -5,7 +5,8 @@ nests, so `grad(grad(f))` is f''.
 from __future__ import annotations
 
 from engine.core.graph import gradients
-from engine.core.value import Value, as_float as _as_float
+from engine.core.real import as_float as _as_float
+from engine.core.value import Value
 
 
 def _scalar(out) -> float:

@@ -17,7 +17,7 @@ import numbers
 import random
 
 from engine import Value, name_scope
-from engine.core.value import as_float
+from engine.core.real import as_float
 from nn import serialization
 
 

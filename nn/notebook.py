@@ -14,6 +14,10 @@ weights, and updates while training runs, with play / pause / step buttons. With
 the view still trains, and shows as text.
 
 The model is shared with the training thread: pause (or stop) before using it in another cell.
+
+`fit(..., live=True)` shows this view while fit trains (fed by fit after every epoch, no buttons:
+the cell is fit's until it returns). It needs the extra and a notebook kernel (Jupyter, VS Code,
+Colab); anywhere else it raises RuntimeError before training, rather than draw nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import time
 
 from nn.optim import SGD
 from nn.prediction import class_labels, default_threshold, predicted_class
-from nn.train import train_step
+from nn.train import live_views, train_step
 
 __all__ = ["TrainView"]
 
@@ -60,7 +64,7 @@ class TrainView:
             raise ImportError("replay=True needs numpy: pip install 'gradwalk[fast]'")
         self.threshold = default_threshold(model)
         self.steps, self.losses, self.accuracies, self.frames = 0, [], [], 0
-        self.state, self.error = "paused", ""
+        self.state, self.error, self.unit = "paused", "", "step"  # unit: what the page counts
         self._lock = threading.Lock()  # held while the model changes
         self._running = threading.Event()
         self._quit = threading.Event()
@@ -71,7 +75,7 @@ class TrainView:
 
     def __repr__(self) -> str:
         last = f", loss {self.losses[-1]:.4g}, accuracy {self.accuracies[-1]:.0%}" if self.losses else ""
-        return f"<TrainView: {self.state}, {self.steps} of {self.max_steps} steps{last}>"
+        return f"<TrainView: {self.state}, {self.steps} of {self.max_steps} {self.unit}s{last}>"
 
     # -- controls -------------------------------------------------------------------------------
 
@@ -126,6 +130,21 @@ class TrainView:
                 return False
             time.sleep(0.01)
         return True
+
+    def record(self, loss: float, accuracy: float) -> None:
+        """For fit(live=True), which trains by itself: show its latest epoch (the last one always)."""
+        with self._lock:
+            self.losses.append(loss)
+            self.accuracies.append(accuracy)
+            self.steps += 1
+            self.state = "finished" if self.steps >= self.max_steps else self.state
+        self._publish(force=self.state == "finished")
+
+    def close(self) -> None:
+        """For fit(live=True): fit is over; short of its last epoch, it failed (the cell says why)."""
+        if self.state == "running":
+            self.state, self.error = "failed", f"fit stopped after {self.steps} of {self.max_steps} {self.unit}s"
+        self._publish(force=True)
 
     # -- training -------------------------------------------------------------------------------
 
@@ -197,6 +216,28 @@ class TrainView:
         self._shown = shown
 
 
+def _fit_view(model, X, y, epochs: int, threshold: float) -> TrainView:
+    """fit(live=True)'s view, shown in the cell: a TrainView that fit feeds, epoch by epoch."""
+    from engine.notebook import require_anywidget
+
+    require_anywidget()
+    from IPython import display, get_ipython  # anywidget brings IPython
+
+    if getattr(get_ipython(), "kernel", None) is None:
+        raise RuntimeError("fit(live=True) draws in a notebook cell, but this is not a notebook kernel; "
+                           "leave live off here (progress=True shows a text bar, nn.plot_history a picture)")
+    try:
+        view = TrainView(model, X, y, max_steps=epochs, replay=False)
+    except ValueError as exc:
+        raise ValueError(f"fit(live=True) draws the training on the plane: {exc}") from None
+    view.unit, view.state, view.threshold = "epoch", "running", threshold  # fit trains: no buttons
+    display.display(view)
+    return view
+
+
+live_views["notebook"] = _fit_view
+
+
 def _tape(model, example):
     try:
         from nn.replay import TapedModel
@@ -219,7 +260,7 @@ def _picture(view: TrainView) -> dict:
     bounds = _bounds(view.X)
     finite = all(math.isfinite(p.data) for p in view.model.parameters())
     return {
-        "state": view.state, "error": view.error, "steps": view.steps, "max_steps": view.max_steps,
+        "state": view.state, "error": view.error, "steps": view.steps, "max_steps": view.max_steps, "unit": view.unit,
         "losses": list(view.losses), "accuracies": list(view.accuracies),
         "bounds": bounds, "map_size": GRID,
         "map": boundary_map(view.model, bounds, view.threshold, 2.0) if finite else [],
@@ -243,6 +284,7 @@ def _widget_class():
         error = traitlets.Unicode("").tag(sync=True)
         steps = traitlets.Int(0).tag(sync=True)
         max_steps = traitlets.Int(0).tag(sync=True)
+        unit = traitlets.Unicode("step").tag(sync=True)
         losses = traitlets.List().tag(sync=True)
         accuracies = traitlets.List().tag(sync=True)
         bounds = traitlets.List().tag(sync=True)
@@ -346,7 +388,8 @@ function render({ model, el }) {
     } });
   }
   function status() {
-    el.querySelector(".gw-status").textContent = model.get("state") + ", step " + model.get("steps") + " / " + model.get("max_steps");
+    el.querySelectorAll("button").forEach((b) => { b.hidden = model.get("unit") !== "step"; });  // fit's view: no buttons
+    el.querySelector(".gw-status").textContent = model.get("state") + ", " + model.get("unit") + " " + model.get("steps") + " / " + model.get("max_steps");
     el.querySelector(".gw-error").textContent = model.get("error");
   }
   function all() { status(); drawMap(); drawCurves(); drawNet(); }

@@ -24,7 +24,7 @@ import os
 import stat
 import tempfile
 
-from engine.core.value import as_float
+from engine.core.real import as_float
 
 FILE_FORMAT = "gradwalk-model"
 """The marker in every saved model file; `load` refuses JSON without it."""

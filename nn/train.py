@@ -20,6 +20,11 @@ from nn.optim import SGD, NonFiniteGradientError, Optimizer
 from nn.prediction import class_labels, default_threshold, output_activation, predicted_class
 
 
+live_views: dict = {}
+"""Where `fit(live=True)` finds its view: nn.notebook puts its maker under "notebook" when it is
+imported (as `import nn` does). It imports train_step from here, so this module cannot import it."""
+
+
 class TrainingDivergedError(FloatingPointError):
     """The loss or a gradient became NaN or infinite; the message says at which epoch and step."""
 
@@ -113,7 +118,7 @@ def train_step(model, X, y, loss, optimizer, *, tape=None) -> float:
 
 
 def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs: int = 100, batch_size=None,
-        l2: float = 0.0, progress=None, seed=None, rng=None, replay: bool = False) -> History:
+        l2: float = 0.0, progress=None, seed=None, rng=None, replay: bool = False, live: bool = False) -> History:
     """Train `model` on `(X, y)` with `train_step`, batch after batch, and return the per-epoch `History`.
 
     Args:
@@ -136,6 +141,10 @@ def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs
             other than "bce", the loss and the L2 penalty are recorded too, so a step builds no
             Value at all. Needs numpy (`pip install 'gradwalk[fast]'`), and a model that takes the
             same path for every input.
+        live: in a notebook, show the training as it runs in a `TrainView` (the decision
+            boundary, the loss and accuracy curves, the weights), updated after every epoch.
+            Needs 2-D points with class labels and the `notebook` extra; outside a notebook
+            kernel it raises RuntimeError (see nn.notebook).
 
     Every argument, sample and label is checked before the first step (numbers may be numpy's;
     bools are refused), so a mistake raises TypeError or ValueError naming it, with the model
@@ -191,6 +200,9 @@ def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs
         total = loss_fn(outputs, batch_targets)
         return total + _losses.l2_penalty(params, l2) if l2 else total
 
+    if not isinstance(live, bool):
+        raise TypeError(f"live should be True or False, not {_shown(live)}")
+    view = live_views["notebook"](model, X, y, epochs, threshold) if live else None  # shown before step 1
     history = History()
     order = list(range(n))
     bar = _progress_bar(progress, epochs)
@@ -223,9 +235,13 @@ def fit(model, X, y, *, loss="hinge", optimizer: Optimizer | None = None, epochs
             if bar is not None:
                 bar.set_postfix(loss=f"{history.loss[-1]:.4f}", accuracy=f"{history.accuracy[-1]:.1%}", refresh=False)
                 bar.update(1)
+            if view is not None:
+                view.record(history.loss[-1], history.accuracy[-1])
     finally:
         if bar is not None:
             bar.close()
+        if view is not None:
+            view.close()
     return history
 
 

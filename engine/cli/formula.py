@@ -23,7 +23,7 @@ import contextlib
 import math
 import re
 
-from engine.core.define import unary_ops
+from engine.define import unary_ops
 from engine.core.value import Value
 
 __all__ = ["LIMITS", "Formula", "FormulaError", "check_variable_name", "describe_limits", "evaluate_at", "known_functions",

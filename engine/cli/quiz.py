@@ -26,9 +26,10 @@ from dataclasses import dataclass
 
 from engine.cli.formula import FormulaError, parse_formula
 from engine.core.graph import topological_order
-from engine.core.value import Value, tools
+from engine.core.protocols import tools
+from engine.core.value import Value
 from engine.stepper import Stepper
-from engine.stepper.text import parenthesised
+from engine.notation import parenthesised
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import operator
 
 from engine.core import modes, table
-from engine.core.op import refuse_nan, slopes_closure as _closure
-from engine.core.value import Value, as_float, make_node
+from engine.core.real import as_float, refuse_nan
+from engine.core.value import Value, make_node, slopes_closure as _closure
 
 exp, log, sqrt, tanh, sigmoid, relu = table.exp, table.log, table.sqrt, table.tanh, table.sigmoid, table.relu
 sin, cos, softplus = table.sin, table.cos, table.softplus

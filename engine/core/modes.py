@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-# Read on every op creation (engine.core.op), written only by the switches below.
+# Read on every op creation (engine.core.value), written only by the switches below.
 recording = True  # False inside no_grad(): ops compute data only.
 scope = None  # The dotted path of the open name_scope() blocks, stamped on every new node.
 tracing = False  # True while engine.trace records a function: Values then refuse bool().

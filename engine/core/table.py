@@ -15,9 +15,50 @@ import functools
 import math
 import operator
 
-from engine.core.define import install
-from engine.core.op import Op
-from engine.core.value import Value
+from engine.core.value import Op, Value, registry
+
+
+# -- installing a row: the registry, and Value's method or operator -----------------------------
+
+_OPERATORS = {  # binary ops that Python spells as operators, and their Value methods
+    "+": ("__add__", "__radd__"), "-": ("__sub__", "__rsub__"), "*": ("__mul__", "__rmul__"),
+    "/": ("__truediv__", "__rtruediv__"), "**": ("__pow__", "__rpow__"),
+}
+user_methods: dict[str, str] = {}  # Value method -> the name of the user op it runs
+
+
+def install(op: Op, method: str | None = None, *, builtin: bool = False) -> Op:
+    """Put an op in the registry and give Value its method or operator (`define_op` checks first)."""
+    op.builtin = builtin
+    previous = registry.get(op.name)
+    if previous is not None:
+        remove_methods(op.name)
+    registry[op.name] = op
+    if op.name in _OPERATORS:
+        forward_name, reflected_name = _OPERATORS[op.name]
+        setattr(Value, forward_name, op.on_values)
+        setattr(Value, reflected_name, op.on_values if op.commutative else _reflected(op))
+    elif method:
+        maker = op.on_values
+        maker.__name__, maker.__qualname__, maker.__doc__ = method, f"Value.{method}", op.__doc__
+        setattr(Value, method, maker)
+        if not op.builtin:
+            user_methods[method] = op.name
+    return op
+
+
+def _reflected(op: Op):
+    def reflected(x, number):  # a function, so that Value binds it as a method (`2 - x`)
+        return op.reflected(x, number)
+
+    return reflected
+
+
+def remove_methods(name: str) -> None:
+    for method, owner in list(user_methods.items()):
+        if owner == name:
+            delattr(Value, method)
+            del user_methods[method]
 
 
 def own_op(name, forward, derivative, *, arity="counted", method="", **fields) -> Op:

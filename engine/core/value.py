@@ -1,50 +1,32 @@
-"""`Value`: one scalar in a computation graph.
+"""`Value`, one scalar in a computation graph, and `Op`, the definition that makes Values.
 
 A node stores its forward result (`data`), the nodes it was computed from (`parents`, in operand
 order) and `local_grad`, a closure returning the local derivatives d(node)/d(parent), one per
-parent. The chain rule itself lives in one place, `engine.core.graph`; each op only knows its own
-derivative, and every op is defined once, in the table of `engine.core.table`, which also gives
-Value its operators (`+ - * / **`) and methods (`x.tanh()`, `x.exp()`, ...).
+parent. The chain rule lives in one place, `engine.core.graph`; an op knows only its own derivative.
 
-The closures hold plain floats, never Values -- in particular never the output node -- so a graph
+An op is defined once, as a row of `engine.core.table` (`define_op` adds your own): a name, a
+forward function and its local derivatives, written with arithmetic and ops so that one expression
+serves floats and Values (`lambda x, out: 1 - out * out` for tanh; a constant slope is a number).
+On plain numbers an op is plain math; on Values it makes a node whose closure returns the
+derivative's value; `partials(node)` evaluates the derivative on the parents as Values, so that
+the backward pass can itself be recorded (`grad(grad(f))`). `x * 3` is `*` with b fixed to 3:
+`fold` makes that one-operand op, `*3`. The closures hold plain floats, never Values, so a graph
 has no reference cycles and is freed the moment its root goes away.
 """
 
 from __future__ import annotations
 
 import functools
-import numbers
+import math
+import operator
+import types
 
 from engine.core import graph, modes
+from engine.core.protocols import NodeProtocols
+from engine.core.real import as_float, refuse_nan, shown
 
 
-def as_float(x, where: str) -> float:
-    """`x` as a float, or an error naming `where` and the value: the one check of a plain number.
-
-    Any real number is taken (int, float, numpy's scalars, Fraction); bool is refused (True + x
-    is a bug), and so is NaN, which would silently poison every gradient downstream.
-    """
-    if type(x) is float and x == x:  # the common case first; x == x is False only for NaN
-        return x
-    if not isinstance(x, numbers.Real) or isinstance(x, bool):
-        if isinstance(x, Value):
-            raise TypeError(f"{where} takes a plain number here, not a Value")
-        raise TypeError(f"{where} takes a Value, int or float, not {type(x).__name__} {_shown(x)}")
-    try:
-        number = float(x)
-    except OverflowError:  # an int past the largest float
-        raise OverflowError(f"{where} got {_shown(x)}, too large for a float") from None
-    if number != number:
-        raise ValueError(f"{where} got NaN: a NaN input would silently poison every gradient")
-    return number
-
-
-def _shown(x) -> str:
-    text = repr(x)
-    return f"({text[:60]}...)" if len(text) > 60 else f"({text})"
-
-
-class Value:
+class Value(NodeProtocols):
     """A scalar that remembers how it was computed, so that gradients can flow back through it.
 
     >>> x = Value(2.0, label="x")
@@ -56,8 +38,7 @@ class Value:
     Attributes:
         data: the forward value (float).
         grad: d(root)/d(this node) after `root.backward()`; leaves accumulate across calls.
-        grad_value: the same gradient as a Value (a graph you can backprop through again) after
-            `root.backward(create_graph=True)`; None otherwise.
+        grad_value: after `root.backward(create_graph=True)`, the gradient as a Value; else None.
         parents: the operand nodes, in order (`a + a` keeps both edges).
         local_grad: closure returning d(self)/d(parent) for each parent; None on leaves.
         op: the op that produced this node (`'+'`, `'tanh'`, `'*3'` ...); `''` on leaves.
@@ -71,9 +52,9 @@ class Value:
 
     def __init__(self, data, label: str = "", *, param: bool = False):
         if not isinstance(label, str):
-            raise TypeError(f"Value's label must be a str, got {type(label).__name__} {_shown(label)}")
+            raise TypeError(f"Value's label must be a str, got {type(label).__name__} {shown(label)}")
         if not isinstance(param, bool):
-            raise TypeError(f"Value's param must be True or False, got {type(param).__name__} {_shown(param)}")
+            raise TypeError(f"Value's param must be True or False, got {type(param).__name__} {shown(param)}")
         fill(self, as_float(data, "Value()"), (), "", None, label, param)
 
     def __repr__(self) -> str:
@@ -83,56 +64,6 @@ class Value:
         if self.label:
             text += f", label={self.label!r}"
         return text + ")"
-
-    def __pos__(self):
-        return self
-
-    # -- Python's protocols: a Value is a node, so these say what to write instead of guessing ------
-
-    def __float__(self) -> float:
-        """`float(v)` is `v.data`, as `float(tensor)` is in PyTorch."""
-        return self.data
-
-    def __format__(self, spec: str) -> str:
-        """`f"{v:.3f}"` formats `v.data`; `f"{v}"` is the repr."""
-        return format(self.data, spec) if spec else repr(self)
-
-    def __eq__(self, other):
-        """Values are nodes: equal only to themselves (graph walks key nodes by identity). Comparing
-        with a number is refused, since `v == 0.7` would silently be False: compare `v.data`."""
-        if isinstance(other, Value):
-            return self is other
-        if isinstance(other, numbers.Number):
-            raise TypeError(f"a Value is a graph node, not a number: compare its data (v.data == {other!r})")
-        return NotImplemented
-
-    __hash__ = object.__hash__  # by identity, as the graph walks need
-
-    def _order(self, other, sign: str):
-        raise TypeError(f"a Value is a graph node and has no order: compare data (v.data {sign} ...); "
-                        "for a smooth max write relu or softplus")
-
-    def __lt__(self, other):
-        self._order(other, "<")
-
-    def __le__(self, other):
-        self._order(other, "<=")
-
-    def __gt__(self, other):
-        self._order(other, ">")
-
-    def __ge__(self, other):
-        self._order(other, ">=")
-
-    def __bool__(self):
-        if modes.tracing:
-            raise TypeError(
-                f"a traced function branched on a Value ({self.data:g}): a tape records one path through "
-                "the code, so replaying it for other inputs would be wrong. Write the branch with ops "
-                "(relu, abs, ...) or don't trace this function")
-        return True
-
-    # -- the backward pass (engine.core.graph) ----------------------------------------------------
 
     def backward(self, *, create_graph: bool = False) -> None:
         """Fill in `grad` on every node of this graph: see `engine.backward`."""
@@ -151,62 +82,15 @@ class Value:
         """A new leaf with the same data (and label): gradients stop here."""
         return Value(self.data, self.label)
 
-    # -- tools built on the core: the stepper and the drawings --------------------------------------
-
-    def backward_steps(self, *, quiz: bool = False, **quiz_options):
-        """Backward one node at a time, yielding a readable step: see `engine.Stepper`. With
-        `quiz=True`, a `Quiz` that asks you each number first (`ask=`, `tolerance=`)."""
-        if quiz:
-            return tool("quiz")(self, **quiz_options)
-        if quiz_options:
-            raise TypeError(f"{', '.join(quiz_options)}: options of a quiz; pass quiz=True")
-        return tool("stepper")(self)
-
-    def draw(self, path=None, **draw_kw):
-        """A picture of this node's graph (a graphviz.Digraph), also saved to `path` if given.
-
-        Keyword arguments go to `engine.draw_dot` (rankdir, digits, color_by_grad, cluster, ...).
-        """
-        return tool("draw")(self, path, **draw_kw)
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        """Jupyter shows a Value as its graph (plain text when too large or Graphviz is missing)."""
-        return tool("mimebundle")(self, include, exclude)
-
-
-tools: dict = {}
-"""The parts of the engine built on top of this core, which Value's methods hand over to:
-"stepper" (engine.stepper), "draw" and "mimebundle" (engine.drawing), "quiz" (engine.cli.quiz). Each registers itself when it is
-imported, and `import engine` imports them all, so the core never imports the layers above it."""
-
-
-def tool(name: str):
-    try:
-        return tools[name]
-    except KeyError:
-        raise RuntimeError(f"Value needs engine's {name!r} tool: import engine (not only engine.core) first") from None
-
 
 _new = object.__new__
 
 
 def fill(node: Value, data: float, parents: tuple, op, local_grad, label: str = "", param: bool = False) -> Value:
     """Set every field of a node: the one place that lists them."""
-    node.data = data
-    node.grad = 0.0
-    node.grad_value = None
-    node.parents = parents
-    node.local_grad = local_grad
-    node.op = op
-    node.label = label
-    node.param = param
-    node.scope = modes.scope
-    return node
-
-
-def _unpickled(data, parents, op, slopes, label, param, scope, grad) -> Value:
-    node = fill(_new(Value), data, parents, op, None if slopes is None else functools.partial(tuple, slopes), label, param)
-    node.scope, node.grad = scope, grad
+    node.data, node.grad, node.grad_value = data, 0.0, None
+    node.parents, node.local_grad, node.op = parents, local_grad, op
+    node.label, node.param, node.scope = label, param, modes.scope
     return node
 
 
@@ -215,6 +99,252 @@ def make_node(data: float, parents: tuple, op, local_grad) -> Value:
     node = fill(_new(Value), data, parents, op, local_grad)
     if modes.watch is not None:
         modes.watch(node)
+    return node
+
+
+# -- ops: how one definition becomes nodes --------------------------------------------------------
+
+registry: dict = {}
+"""Every op by name, in the order defined (the table fills it; `define_op` adds to it)."""
+
+# A node's local-gradient closure is `MethodType(tuple, slopes)`, the function `tuple` bound to the
+# slopes: calling it runs `tuple(slopes)`, which returns `slopes` itself. It is one small object that
+# runs no Python frame (`partial(tuple, slopes)` is two, and twice the bytes; see
+# docs/performance.md). Slopes of 1 and 0 share one closure.
+_slopes = slopes_closure = types.MethodType
+_ONE, _ZERO = _slopes(tuple, (1.0,)), _slopes(tuple, (0.0,))
+_data = operator.attrgetter("data")
+
+
+class Op:
+    """An operation defined once: name, forward function, local derivatives.
+
+    Call it on Values to build graph nodes, or on numbers for plain math. An op compares equal to
+    its name, so `node.op == "tanh"` reads naturally. Make one with `define_op`.
+    """
+
+    def __init__(self, name: str, forward, derivative, *, arity: int | None = 1, linear_in=(),
+                 commutative: bool = False, array_forward=None, formula: str = "", kinks=(), doc: str = "",
+                 folded_from=None):
+        self.name = name
+        self.forward = forward  # on floats: forward(x), forward(a, b), or forward(list) for arity None
+        self.derivative = derivative  # d/dx(x, out); a pair (d/da, d/db) of (a, b, out); or numbers
+        self.arity = arity  # 1, 2, or None for "any number of operands"
+        self.linear_in = tuple(linear_in)  # operands whose slope does not involve that operand
+        self.commutative = commutative
+        self.array_forward = array_forward  # forward on numpy arrays (trace replay), or None
+        self.formula = formula  # the local derivative as text, for steps and drawings
+        self.kinks = tuple(kinks)  # inputs where the op has no derivative (relu and abs at 0)
+        self.builtin = False  # True for the table's ops, which define_op won't replace
+        self.__doc__ = doc or f"The op `{name}`."
+        self.folded_from = folded_from  # (base op, constant, position) for `x*3`; None otherwise
+        self.slopes = _constant_slopes(arity, derivative)  # one shared closure when slopes are numbers
+        self.on_values = _node_maker(self)  # the op on Values, fast: what Value's operators run
+
+    def __repr__(self) -> str:
+        return f"<op {self.name!r}>"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __format__(self, spec: str) -> str:
+        return format(self.name, spec)
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Op):
+            other = other.name
+        return self.name == other
+
+    def __lt__(self, other) -> bool:  # so that ops sort by name
+        return self.name < (other.name if isinstance(other, Op) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __reduce__(self):  # pickle and copy an op by name, so a node's op survives a round trip
+        if self.folded_from:
+            base, c, position = self.folded_from
+            return (refold, (base.name, c, position))
+        return (lookup, (self.name,))
+
+    # -- calling an op ----------------------------------------------------------------------------
+
+    def __call__(self, *operands):
+        """Apply the op: to Values it builds a node, to plain numbers (or numpy arrays) it is math."""
+        if self.arity is None:
+            if len(operands) != 1:
+                raise TypeError(f"{self.name} takes one sequence of operands, got {len(operands)} arguments")
+            operands = tuple(operands[0])
+            if all(isinstance(v, Value) for v in operands):
+                return self.on_values(operands)
+            if any(isinstance(v, Value) for v in operands):
+                raise TypeError(f"{self.name} takes all Values or all numbers, not a mix")
+            return self._plain(operands)
+        if len(operands) != self.arity:
+            raise TypeError(f"{self.name} takes {self.arity} operand(s), got {len(operands)}")
+        if self.arity == 1:
+            (x,) = operands
+            if type(x) is float and x == x:  # the common case in derivative rules: cos(x) in sin's
+                return self.forward(x)
+            return self.on_values(x) if isinstance(x, Value) else self._plain(x)
+        a, b = operands
+        if isinstance(a, Value):
+            return self.on_values(a, b)
+        if isinstance(b, Value):
+            return self.reflected(b, a)
+        return self._plain(a, b)
+
+    def reflected(self, x: Value, number):
+        """op(number, x), for Python's reflected operators: `2 - x` is the op `2-` on x."""
+        return self.fold(as_float(number, self.name), 1 if self.commutative else 0).on_values(x)
+
+    def _plain(self, *xs):
+        """The forward function on plain numbers, or on numpy arrays when one is given."""
+        if any(type(x).__module__ == "numpy" and getattr(x, "shape", ()) != () for x in xs):
+            if self.array_forward is None:
+                raise TypeError(f"the op {self.name!r} has no array_forward, so it can't run on numpy arrays")
+            return self.array_forward(*xs)
+        if self.arity is None:
+            return self.forward([as_float(x, self.name) for x in xs[0]])
+        return self.forward(*(as_float(x, self.name) for x in xs))
+
+    def fold(self, c: float, position: int) -> "Op":
+        """This two-operand op with operand `position` fixed to the number c: `x * 3` is `*` with
+        b = 3, a one-operand op named `*3`; `2 - x` is `-` with a = 2, named `2-`."""
+        # 0.0 and -0.0 are equal keys, but their names and slopes differ: key zeros by their sign.
+        key = (id(self), position, c) if c else (id(self), position, "zero", math.copysign(1.0, c))
+        folded = _folds.get(key)
+        if folded is None:
+            if len(_folds) >= 1024:  # a loop over ever-new constants must not grow this forever
+                _folds.clear()
+            folded = _folds[key] = _fold(self, c, position)
+        return folded
+
+    # -- the derivative as Values (for higher-order gradients) -------------------------------------
+
+    def partials(self, node: Value) -> tuple:
+        """d(node)/d(parent) for each parent, as Values built from the parents and the node itself."""
+        parents = node.parents
+        if self.arity is None:
+            return tuple(self.derivative(parents, node))
+        if self.arity == 1:
+            return (_at(self.derivative, parents[0], node),)
+        da, db = self.derivative
+        return (_at(da, parents[0], parents[1], node), _at(db, parents[0], parents[1], node))
+
+
+# -- making nodes: the forward value, and a closure with the local derivatives -----------------------
+
+
+def _node_maker(op: Op):
+    """The function that applies `op` to Values: a plain function, not a method, so that Value
+    takes it as its operator or method directly (`x * y` runs it with no call in between)."""
+    forward, derivative, constant = op.forward, op.derivative, op.slopes
+
+    if op.arity == 1:
+        def on_value(x):
+            a = x.data
+            out = forward(a)
+            if out != out:
+                refuse_nan(op, (a,))
+            if not modes.recording:
+                return make_node(out, (), "", None)
+            if constant:
+                return make_node(out, (x,), op, constant)
+            d = derivative(a, out)
+            return make_node(out, (x,), op, _ONE if d == 1.0 else _ZERO if d == 0.0 else _slopes(tuple, (d,)))
+
+        return on_value
+
+    if op.arity == 2:
+        da, db = (d if callable(d) else (lambda a, b, out, d=d: d) for d in derivative)
+
+        def on_values(x, other):
+            if not isinstance(other, Value):
+                return op.fold(as_float(other, op.name), 1).on_values(x)
+            a, b = x.data, other.data
+            out = forward(a, b)
+            if out != out:
+                refuse_nan(op, (a, b))
+            if not modes.recording:
+                return make_node(out, (), "", None)
+            return make_node(out, (x, other), op, constant or _slopes(tuple, (da(a, b, out), db(a, b, out))))
+
+        return on_values
+
+    def on_many(operands, xs=None):
+        """A node for op(operands): every operand a Value; `xs`, their data, if known already."""
+        operands = tuple(operands)
+        if xs is None:
+            xs = list(map(_data, operands))
+        out = forward(xs)
+        if out != out:
+            refuse_nan(op, xs)
+        if not modes.recording:
+            return make_node(out, (), "", None)
+        return make_node(out, operands, op, _slopes(tuple, tuple(derivative(xs, out))))
+
+    return on_many
+
+
+# A folded op keeps its base op alive, so an id in these keys is never reused while it is here.
+_folds: dict = {}
+
+
+def _fold(op: Op, c: float, position: int) -> Op:
+    slope = op.derivative[1 - position]  # the slope with respect to the operand that varies
+    forward, array_forward = op.forward, op.array_forward
+    if position == 1:  # op(x, c)
+        name = f"{op.name}{c:g}"
+        folded_forward = lambda x: forward(x, c)  # noqa: E731
+        folded_array = array_forward and (lambda x: array_forward(x, c))
+        derivative = slope if not callable(slope) else (lambda x, out: slope(x, c, out))
+    else:  # op(c, x)
+        name = f"{c:g}{op.name}"
+        folded_forward = functools.partial(forward, c)
+        folded_array = array_forward and functools.partial(array_forward, c)
+        derivative = slope if not callable(slope) else (lambda x, out: slope(c, x, out))
+    if callable(derivative) and 1 - position in op.linear_in:  # the slope involves only c: compute it once
+        try:
+            derivative = float(derivative(1.0, 1.0))
+        except (ArithmeticError, ValueError):  # x / 0: the forward function refuses it, in its own words
+            pass
+    return Op(name, folded_forward, derivative, array_forward=folded_array, formula=op.formula, doc=op.__doc__,
+              folded_from=(op, c, position))
+
+
+def lookup(name: str) -> Op:
+    """The op called `name`; KeyError naming the known ops otherwise."""
+    try:
+        return registry[name]
+    except KeyError:
+        raise KeyError(f"no op named {name!r}; the ops are: {', '.join(registry)}") from None
+
+
+def refold(name: str, c: float, position: int) -> Op:
+    """The op `name` with operand `position` fixed to c (how a folded op is unpickled)."""
+    return lookup(name).fold(c, position)
+
+
+def _constant_slopes(arity, derivative):
+    """The shared closure for an op whose every slope is a number (`+`: 1 and 1), else None."""
+    parts = (derivative,) if arity == 1 else derivative if arity == 2 else None
+    if parts is None or any(callable(d) for d in parts):
+        return None
+    return _slopes(tuple, tuple(float(d) for d in parts))
+
+
+def _at(derivative, *args):
+    """A derivative's value: a number stands for itself, a function is called on the operands."""
+    return derivative(*args) if callable(derivative) else derivative
+
+
+# -- a pickled node, and a number as a node -------------------------------------------------------
+
+
+def _unpickled(data, parents, op, slopes, label, param, scope, grad) -> Value:
+    node = fill(_new(Value), data, parents, op, None if slopes is None else types.MethodType(tuple, slopes), label, param)
+    node.scope, node.grad = scope, grad
     return node
 
 

@@ -5,7 +5,7 @@ styling them with style.py; player.py turns the stepper's steps into frames over
 Graphviz loads on the first picture, so `import engine` stays light.
 """
 
-from engine.core.value import tools
+from engine.core.protocols import tools
 
 
 def _draw(root, path=None, **options):

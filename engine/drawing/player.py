@@ -36,7 +36,7 @@ from engine.drawing.build import DrawOptions, GraphTooLargeError, build_drawing,
 from engine.drawing.groups import check_level, group_key, keys_with_adoption
 from engine.drawing.style import PENDING, format_number, grad_color, node_kind
 from engine.core.graph import node_names, topological_order
-from engine.stepper.text import describe, parenthesised
+from engine.notation import local_formulas, parenthesised, written
 
 __all__ = ["AUTO_COLLAPSE_BOXES", "DEFAULT_MAX_CELLS", "Player", "animate_backward", "node_details", "step_text"]
 
@@ -343,7 +343,8 @@ class _Boxes:
             node = self.order[int(box[1:])]
             name = names[node]
             parents = [parenthesised(names[p]) for p in node.parents]
-            definition, formulas = describe(node, parents, parenthesised(name)) if node.parents else ("", [])
+            definition = written(node.op, parents, max_terms=4) if node.parents else ""
+            formulas = local_formulas(node.op, parents, parenthesised(name)) if node.parents else []
             locals_ = node.local_grad() if node.parents else ()
             info.append({
                 "name": name, "operand": parenthesised(name), "kind": node_kind(node, node is root),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from engine.core.graph import node_names, topological_order, zero_grad
 from engine.stepper.stepper import Stepper
-from engine.stepper.text import describe
+from engine.notation import parenthesised, written
 
 MARK = 'color="#e03131" penwidth=3 fontcolor="#e03131" fontsize=11'
 
@@ -32,7 +32,7 @@ class GraphNames:
         """`#3 = tanh(#2)`, or just the name for a leaf."""
         if not node.parents:
             return self.names[node]
-        definition = describe(node, [self.names[p] for p in node.parents], self.names[node])[0]
+        definition = written(node.op, [parenthesised(self.names[p]) for p in node.parents], max_terms=4)
         return f"{self.names[node]} = {definition}"
 
     def formula(self) -> str:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import math
 
 from engine.core.graph import gradients
-from engine.core.op import registry
-from engine.core.value import Value
+from engine.core.value import Value, registry
 from engine.learn.verdict import WrongAnswer, call, close, needs, number, search, show
 
 LOCAL_STUB = '''"""Exercise 1: local derivatives.

@@ -1,10 +1,12 @@
-"""Live notebook views (Jupyter, VS Code, Colab): the backward stepper as a widget.
+"""Live notebook views (Jupyter, VS Code, Colab): the backward stepper as a widget, or as a quiz.
 
     >>> from engine import Value
     >>> from engine.notebook import StepperWidget      # doctest: +SKIP
     >>> x, w = Value(2.0, "x"), Value(-3.0, "w")
     >>> steps = (x * w).tanh().backward_steps()
     >>> StepperWidget(steps)                            # doctest: +SKIP
+    >>> quiz = (x * w).tanh().backward_steps(quiz=True)
+    >>> StepperWidget(quiz)                             # doctest: +SKIP
 
 The widgets are anywidget widgets: a small JavaScript module whose state is synced with a Python
 object, so they run wherever anywidget runs. anywidget is the optional `notebook` extra and is

@@ -12,13 +12,18 @@ function render({ model, el }) {
     '<button type="button" data-move="step" title="step (right arrow)">step</button>' +
     '<input type="range" min="0" value="0" aria-label="step">' +
     '<span class="gw-counter"></span></div>' +
+    '<div class="gw-quiz"><pre class="gw-question"></pre><div class="gw-bar">' +
+    '<input type="text" class="gw-answer" placeholder="a number, or a formula such as 1 - o**2" ' +
+    'aria-label="your answer" data-lm-suppress-shortcuts="true">' +
+    '<button type="button" class="gw-submit">answer</button><span class="gw-score"></span></div>' +
+    '<div class="gw-verdict"></div></div>' +
     '<div class="gw-echo"></div><div class="gw-error"></div>' +
     '<div class="gw-panels"><pre class="gw-text"></pre><div class="gw-node">Click a box to see its op, ' +
     'formula, data, grad and local derivatives.</div></div>' +
     '<div class="gw-graph"></div>';
   const find = (selector) => el.querySelector(selector);
   const graph = find(".gw-graph"), slider = find("input"), counter = find(".gw-counter");
-  const panel = find(".gw-node");
+  const panel = find(".gw-node"), answerBox = find(".gw-answer");
   const STATE_NAMES = { p: "pending", a: "accumulating", d: "final" };
   let gradTexts = [], boxes = [], marked = [], selected = -1;
 
@@ -96,8 +101,32 @@ function render({ model, el }) {
     find(".gw-echo").textContent = model.get("title");
     find(".gw-text").textContent = model.get("text");
     find(".gw-error").textContent = model.get("error");
+    showQuiz();
     describe();
   }
+
+  function showQuiz() {
+    // In a quiz only an answer moves the pass on, so the moving controls are put away.
+    const quiz = model.get("quiz");
+    find(".gw-quiz").style.display = quiz ? "" : "none";
+    el.querySelectorAll("button[data-move], input[type=range]").forEach((c) => { c.style.display = quiz ? "none" : ""; });
+    if (!quiz) return;
+    find(".gw-question").textContent = model.get("question");
+    find(".gw-score").textContent = "score " + model.get("score") + " of " + model.get("asked");
+    const verdict = find(".gw-verdict");
+    verdict.textContent = model.get("verdict");
+    verdict.className = "gw-verdict " + (model.get("verdict_right") ? "gw-right" : "gw-miss");
+  }
+
+  function submit() {
+    if (answerBox.value.trim()) send("answer", { answer: answerBox.value });
+  }
+  find(".gw-submit").addEventListener("click", submit);
+  answerBox.addEventListener("keydown", (event) => {
+    event.stopPropagation();  // typing here is an answer, not the notebook's or the widget's keys
+    if (event.key === "Enter") { event.preventDefault(); submit(); }
+  });
+  model.on("change:asked", () => { answerBox.value = ""; });
 
   const send = (move, extra) => model.send(Object.assign({ move: move }, extra || {}));
   el.querySelectorAll("button[data-move]").forEach((button) => {
@@ -105,7 +134,7 @@ function render({ model, el }) {
   });
   slider.addEventListener("change", () => send("go", { to: parseInt(slider.value, 10) }));
   el.addEventListener("keydown", (event) => {
-    if (event.target === slider) return;
+    if (event.target === slider || model.get("quiz")) return;
     const keys = { ArrowRight: "step", ArrowLeft: "back", Home: "reset" };
     if (keys[event.key]) send(keys[event.key]);
     else if (event.key === "End") send("go", { to: model.get("total") });
@@ -116,7 +145,7 @@ function render({ model, el }) {
   drawGraph();
   show();
   model.on("change:svg", () => { drawGraph(); show(); });
-  ["position", "grads", "states", "current", "title", "text", "error"].forEach((name) =>
+  ["position", "grads", "states", "current", "title", "text", "error", "question", "verdict", "score"].forEach((name) =>
     model.on("change:" + name, show));
 }
 

@@ -10,6 +10,11 @@ that cell finishes (IPython's post_run_cell event calls `refresh()`), or at once
 
 The graph is laid out once (every grad cell sized for a long number), so boxes never jump; each
 move sends only the grad texts, their states and the step's text -- the text `str(step)` gives.
+
+Predict, then reveal: given a quiz instead (`StepperWidget(o.backward_steps(quiz=True))`), the
+widget asks the quiz's question before each step, and only an answer moves the pass on. The
+answer (a number, or a formula in the graph's labels) goes to the quiz itself, so it is scored
+within the same tolerance and a miss is explained in the same words as at the keyboard.
 """
 
 from __future__ import annotations
@@ -40,7 +45,9 @@ class StepperWidget(anywidget.AnyWidget):
     value p/a/d: pending, accumulating, final), `current` (the value the last step pushed back
     from, -1 before any step), `edges` and `updated` (what that step highlights), `title` (the
     stepper's echo), `text` (the last step's text), `error` (why the last move was refused), and
-    once: `svg` and `nodes` (what clicking a box shows).
+    once: `svg` and `nodes` (what clicking a box shows). For a quiz also: `quiz` (True),
+    `question` (what it asks now, or the final score), `verdict` and `verdict_right` (how the last
+    answer went), `score` and `asked`.
     """
 
     _esm = _asset("stepper_widget.js")
@@ -58,13 +65,25 @@ class StepperWidget(anywidget.AnyWidget):
     title = traitlets.Unicode("").tag(sync=True)
     text = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
+    quiz = traitlets.Bool(False).tag(sync=True)
+    question = traitlets.Unicode("").tag(sync=True)
+    verdict = traitlets.Unicode("").tag(sync=True)
+    verdict_right = traitlets.Bool(False).tag(sync=True)
+    score = traitlets.Int(0).tag(sync=True)
+    asked = traitlets.Int(0).tag(sync=True)
 
-    def __init__(self, steps: Stepper, *, digits: int = 4, **options):
+    def __init__(self, steps, *, digits: int = 4, **options):
+        # A quiz (engine.Quiz, from the cli layer above this one) is known by what it has: the
+        # stepper it drives and a way to answer.
+        self._quiz = steps if isinstance(getattr(steps, "steps", None), Stepper) and hasattr(steps, "answer") else None
+        if self._quiz is not None:
+            steps = self._quiz.steps
         if not isinstance(steps, Stepper):
-            raise TypeError(f"StepperWidget needs a Stepper (root.backward_steps()), got {type(steps).__name__}")
+            raise TypeError("StepperWidget needs a Stepper (root.backward_steps()) or a quiz "
+                            f"(root.backward_steps(quiz=True)), got {type(steps).__name__}")
         drawing_options = DrawOptions.from_keywords(
             "StepperWidget", {"digits": digits, **options}, allowed=("rankdir", "digits", "max_nodes", "cluster"))
-        super().__init__()
+        super().__init__(quiz=self._quiz is not None)
         self.steps = steps
         self.digits = drawing_options.digits
         self._order = topological_order(steps.root)
@@ -111,7 +130,24 @@ class StepperWidget(anywidget.AnyWidget):
 
         return self._move(walk)
 
+    def answer(self, given) -> "StepperWidget":
+        """Answer the quiz's question (a number, or a formula as text), then show how it went.
+        An answer the quiz cannot read is not scored: `error` says why."""
+        if self._quiz is None:
+            raise TypeError("this widget shows a stepper, not a quiz: StepperWidget(root.backward_steps(quiz=True))")
+        try:
+            self._quiz.answer(given)
+        except (TypeError, ValueError) as exc:
+            self.refresh()
+            self.error = str(exc)
+            return self
+        return self.refresh()
+
     def _move(self, move) -> "StepperWidget":
+        if self._quiz is not None:  # the quiz keeps its place in the pass: only answers move it
+            self.refresh()
+            self.error = "this is a quiz: answer the question to take the next step"
+            return self
         try:
             move()
         except (StopIteration, StepperError) as exc:  # a refused move changes nothing: show why
@@ -126,6 +162,8 @@ class StepperWidget(anywidget.AnyWidget):
         move = content.get("move") if isinstance(content, dict) else None
         if move in moves:
             moves[move]()
+        elif move == "answer" and isinstance(content.get("answer"), str) and self._quiz is not None:
+            self.answer(content["answer"])
         elif move == "go" and isinstance(content.get("to"), int):
             self.go(max(0, min(self.total, content["to"])))
 
@@ -160,11 +198,20 @@ class StepperWidget(anywidget.AnyWidget):
             else:
                 self.current, self.edges, self.updated = -1, [], []
                 root = self._names[self.steps.root]
-                self.text = (f"Backprop starts at the output {root} with d{root}/d{root} = 1. "
-                             "Press step (or the right arrow) to push it back one node.")
+                how = "Answer the question" if self._quiz else "Press step (or the right arrow)"
+                self.text = f"Backprop starts at the output {root} with d{root}/d{root} = 1. {how} to push it back one node."
             self.title = repr(self.steps)
             self.error = ""
+            if self._quiz is not None:
+                self._show_quiz()
         return self
+
+    def _show_quiz(self) -> None:
+        quiz = self._quiz
+        self.score, self.asked = quiz.score, quiz.asked
+        self.question = quiz.question or f"done: {quiz.score} of {quiz.asked} right"
+        last = quiz.verdicts[-1] if quiz.verdicts else None
+        self.verdict, self.verdict_right = (str(last), last.right) if last else ("", False)
 
 
 def _refresh_after_every_cell(widget: StepperWidget) -> None:
@@ -182,7 +229,8 @@ def _refresh_after_every_cell(widget: StepperWidget) -> None:
         alive = ref()
         if alive is None:
             shell.events.unregister("post_run_cell", after_cell)  # IPython iterates over a copy
-        elif alive.position != alive.steps.position or alive.title != repr(alive.steps):
+        elif (alive.position != alive.steps.position or alive.title != repr(alive.steps)
+              or (alive._quiz is not None and alive.asked != alive._quiz.asked)):  # answered in Python
             alive.refresh()
 
     shell.events.register("post_run_cell", after_cell)

@@ -2,12 +2,18 @@
 in words. `Value.backward_steps()` and the player come here."""
 
 from engine.core import graph
-from engine.core.value import tools
-from engine.stepper.stepper import StaleStepperError, Stepper, StepperError, backward_steps, put_back_unfinished
-from engine.stepper.text import BackwardStep, EdgeStep, StepTable, describe
+from engine.core.protocols import tools
+from engine.stepper.stepper import StaleStepperError, Stepper, StepperError, put_back_unfinished
+from engine.stepper.text import BackwardStep, EdgeStep, StepTable
+
+
+def backward_steps(root) -> Stepper:
+    """`root.backward_steps()`: backward one node at a time, as a `Stepper`."""
+    return Stepper(root)
+
 
 tools["stepper"] = backward_steps
 graph.before_pass.append(put_back_unfinished)
 
 __all__ = ["BackwardStep", "EdgeStep", "StaleStepperError", "StepTable", "Stepper", "StepperError", "backward_steps",
-           "describe", "put_back_unfinished"]
+           "put_back_unfinished"]

@@ -18,24 +18,19 @@ A Stepper is `backward()` one node at a time, to drive from a REPL:
       #1 -> x:  local ∂#1/∂x = x = 3;  upstream df/d#1 = 1;  adds 3 × 1 = 3;  x.grad: 1 → 4
       #1 -> x:  local ∂#1/∂x = x = 3;  upstream df/d#1 = 1;  adds 3 × 1 = 3;  x.grad: 4 → 7
 
-`next(steps)` applies a step and returns it (a `BackwardStep`); `peek()` shows the next step
-without applying it; `back()` undoes the last step exactly; `reset()` puts every gradient back as
-it was before the stepper started; `table()` sums up the steps done so far; `run()` does the rest.
+`next(steps)` applies a step and returns it (a `BackwardStep`); `peek()` shows the next one,
+`back()` undoes the last exactly, `reset()` puts every grad back as it was, `table()` sums up,
+`run()` does the rest.
 
-How the bookkeeping works, in one paragraph. A stepper keeps its own record of the pass: the
-gradient d(root)/d(node) of every node it has reached (a dict, filled one node at a time by the
-same `chain_rule` that `backward()` runs), the grads the graph held before the pass, and the grad
-it has left in every node (interior nodes hold their pass gradient; leaves hold what they had
-before plus their pass gradient, exactly as `backward()` leaves them). Before every move it
-compares the graph with that record, node by node: any grad or value it did not write -- a
-`backward()`, `zero_grad()`, an optimizer step, another stepper, or your own `node.grad = 5` --
-makes it stale, and its move raises `StaleStepperError` naming the node, instead of adding to
-numbers that are no longer its own. A stale stepper writes nothing more; `reset()` starts it again
-from the graph as it is then. Starting a pass (a new stepper, its first step, `backward()` or
-`zero_grad()`) first puts back every part-way stepper that shares a node with it and still holds
-its graph as it left it, newest first, so the graph holds one pass, not one and a half. Nothing
-depends on memory addresses or set order, so the same program gives the same gradients in every
-run and process.
+The bookkeeping, in one paragraph: a stepper keeps its own record of the pass -- the pass
+gradient of every node it has reached (filled by the same `chain_rule` that `backward()` runs),
+the grads before the pass, and the grad it left in every node -- and before every move compares
+the graph with that record. Any grad or value it did not write (`backward()`, an optimizer, another
+stepper, your own `node.grad = 5`) makes it stale: its move raises `StaleStepperError` naming the
+node, and it writes nothing more until `reset()`. Starting a pass (a new stepper, its first step,
+`backward()`, `zero_grad()`) first puts back every part-way stepper on a shared node that still
+holds its graph as it left it, newest first. Nothing depends on addresses or set order, so a
+program gives the same gradients in every run and process.
 """
 
 from __future__ import annotations
@@ -44,7 +39,8 @@ import weakref
 
 from engine.core import graph
 from engine.core.value import Value
-from engine.stepper.text import BackwardStep, StepTable, describe, edge_steps, parenthesised
+from engine.notation import local_formulas, parenthesised, written
+from engine.stepper.text import BackwardStep, StepTable, edge_steps
 
 
 class StepperError(RuntimeError):
@@ -60,13 +56,9 @@ _steppers: list = []
 
 
 class Stepper:
-    """`backward()` one node at a time: an iterator of `BackwardStep`s with `peek()`, `back()`,
-    `reset()`, `run()`, `done` and `table()`. Made by `root.backward_steps()`; the module
-    docstring says how it starts, finishes, and notices that something else changed its graph.
-
-    `put_back=False` leaves other part-way steppers on the same graph alone: for a tool that puts
-    every grad back when it is done, so that the learner's own stepper can go on afterwards.
-    """
+    """`backward()` one node at a time, made by `root.backward_steps()` (the module docstring says
+    how it works). `put_back=False` leaves other part-way steppers alone: for a tool that puts
+    every grad back when it is done, so that the learner's own stepper can go on afterwards."""
 
     def __init__(self, root, *, put_back: bool = True):
         if not isinstance(root, Value):
@@ -110,20 +102,18 @@ class Stepper:
         return self._started and len(self._done) == self.total
 
     def __repr__(self) -> str:
-        stale = self._stale or self._changes()
+        stale, root = self._stale or self._changes(), parenthesised(self.root_name)
         if stale:
-            return f"<stale backward stepper for {parenthesised(self.root_name)}: {stale}; reset() starts it again>"
-        root = parenthesised(self.root_name)
+            return f"<stale backward stepper for {root}: {stale}; reset() starts it again>"
         if self.done:
             return f"<backward stepper for {root}: finished, all {self.total} steps done>"
         node = self._interior[len(self._done)]
-        name = parenthesised(self._names[node])
-        return (f"<backward stepper for {root}: {len(self._done)} of {self.total} steps done; "
-                f"next: step {len(self._done) + 1}, {name} = {self._describe(node)[0]}>")
+        return (f"<backward stepper for {root}: {len(self._done)} of {self.total} steps done; next: step "
+                f"{len(self._done) + 1}, {parenthesised(self._names[node])} = {self._describe(node)[0]}>")
 
     def table(self, digits: int = 4) -> StepTable:
         """The steps done so far: a readable table, with the `BackwardStep` records as `.rows`."""
-        return StepTable(self._done, self.total, self.root_name, digits)
+        return StepTable(tuple(self._done), self.total, self.root_name, digits)
 
     # -- moving ---------------------------------------------------------------------------------
 
@@ -155,17 +145,11 @@ class Stepper:
         self._check()
         if self.done or not self.total:
             return None
-        if not self._started:
-            return self._compute(0, {self.root: 1.0}, self._start_grads())
-        return self._compute(len(self._done), self._pass, self._left)
+        return self._compute(len(self._done), self._pass if self._started else {self.root: 1.0})
 
     def back(self) -> "Stepper":
-        """Undo the last step, restoring every grad it changed bit for bit. Returns the stepper
-        (whose echo says where it is now); `peek()` then shows the step that was undone.
-
-        Undoing the first step also undoes the start of the pass: the grads are then exactly as
-        they were before the stepper started.
-        """
+        """Undo the last step, restoring every grad it changed bit for bit (undoing the first
+        step undoes the start too). Returns the stepper; `peek()` then shows the undone step."""
         self._check()
         if not self._started:
             raise StepperError(f"nothing to undo: {self._call} has not taken a step yet")
@@ -195,8 +179,7 @@ class Stepper:
     # -- the pass itself ------------------------------------------------------------------------
 
     def _start_grads(self) -> list:
-        """The grads just after the pass starts, as `backward()` starts it: interior nodes 0, and
-        1 added to the root's grad (the root is last in topological order)."""
+        """The grads as `backward()` starts: interior nodes 0, and 1 added to the root's (last) grad."""
         grads = [0.0 if node.parents else g for node, g in zip(self._order, self._before)]
         grads[-1] += 1.0
         return grads
@@ -212,7 +195,7 @@ class Stepper:
     def _apply(self) -> BackwardStep:
         position = len(self._done)
         node = self._interior[position]
-        step = self._compute(position, self._pass, self._left)
+        step = self._compute(position, self._pass)
         undo = {parent: self._pass.get(parent) for parent in node.parents}
         changed = {parent: g for parent, g in undo.items() if g is not None}
         changed[node] = self._pass.get(node, 0.0)
@@ -237,7 +220,7 @@ class Stepper:
             node.grad = g
         self._left = list(grads)
 
-    def _compute(self, position: int, pass_grads: dict, left: list) -> BackwardStep:
+    def _compute(self, position: int, pass_grads: dict) -> BackwardStep:
         """Step `position` (0-based) from the pass so far, without applying it."""
         node = self._interior[position]
         upstream = pass_grads.get(node, 0.0)
@@ -249,8 +232,8 @@ class Stepper:
                             edges, definition, node.data)
 
     def _describe(self, node) -> tuple[str, list[str]]:
-        parents = [parenthesised(self._names[p]) for p in node.parents]
-        return describe(node, parents, parenthesised(self._names[node]))
+        parents = [parenthesised(self._names[p]) for p in node.parents]  # names, as the step's text shows them
+        return written(node.op, parents, max_terms=4), local_formulas(node.op, parents, parenthesised(self._names[node]))
 
     # -- noticing that something else changed the graph ------------------------------------------
 
@@ -278,9 +261,8 @@ class Stepper:
         return None
 
     def _where(self) -> str:
-        if not self._started:
-            return "before its first step"
-        return f"after its step {len(self._done)} of {self.total}" if self._done else "after it started"
+        return ("before its first step" if not self._started else
+                f"after its step {len(self._done)} of {self.total}" if self._done else "after it started")
 
 
 def put_back_unfinished(nodes, by: str, keep: Stepper | None = None) -> None:
@@ -298,12 +280,6 @@ def put_back_unfinished(nodes, by: str, keep: Stepper | None = None) -> None:
         other._write(other._before)
         other._stale = (f"{other._where()}, {by} started a new pass on its graph and first put back the gradients "
                         "this one had changed, so that the graph holds one backward pass, not one and a half")
-
-
-def backward_steps(root) -> Stepper:
-    """`backward()`, one node at a time: a `Stepper`, an iterator of readable chain-rule steps with
-    `peek()`, `back()`, `reset()`, `run()` and `table()`."""
-    return Stepper(root)
 
 
 def _same(a: float, b: float) -> bool:

@@ -11,7 +11,7 @@ import pytest
 import engine
 from engine import Value, define_op, gradcheck
 from engine.cli.formula import FormulaError, parse_formula
-from engine.core.op import registry
+from engine.core.value import registry
 
 
 def _valid(**changes):

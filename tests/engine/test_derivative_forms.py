@@ -10,7 +10,7 @@ import math
 import pytest
 
 from engine import Value, gradients
-from engine.core.op import registry
+from engine.core.value import registry
 
 EDGES = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0, 1e-300, -1e-300, 1e-8, 1e300, -1e300, 709.0, -745.0, 3.0]
 BUILTIN = [op for op in registry.values() if op.builtin]

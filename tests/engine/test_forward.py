@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import engine
 from engine.anomaly import AnomalyError, detect_anomaly
-from engine.core.define import define_op, forget_op
+from engine.define import define_op, forget_op
 from engine.core.graph import gradients
 from engine.core.modes import no_grad
 from engine.core.value import Value

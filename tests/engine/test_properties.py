@@ -71,7 +71,7 @@ def test_every_input_and_step_feeds_the_output(expression):
 
 def test_a_shared_node_is_printed_once_under_where():
     shared = Expression(1, (Step("tanh", (0,)), Step("*", (1, 1)), Step("+c", (2,), 0.5)))
-    assert str(shared) == "((t1 * t1) + 0.5)  where t1 = tanh(x0)"
+    assert str(shared) == "(t1*t1) + 0.5  where t1 = tanh(x0)"
 
 
 @settings(max_examples=50)

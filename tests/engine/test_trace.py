@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import engine
 from engine import Value, dot, no_grad, sum_values, trace
 from engine.core import modes
-from engine.core.op import registry
+from engine.core.value import registry
 from engine.testing import expression_cases, op_names
 
 np = pytest.importorskip("numpy")

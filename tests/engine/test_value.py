@@ -339,4 +339,4 @@ def test_nan_constants_are_refused(f):
 def test_every_op_has_a_docstring():
     for name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "sin", "cos", "softplus"):
         assert getattr(Value, name).__doc__, name
-        assert engine.core.define.unary_ops()[name].__doc__, name
+        assert engine.define.unary_ops()[name].__doc__, name

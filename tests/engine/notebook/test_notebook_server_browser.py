@@ -1,6 +1,7 @@
 """The widgets in a real notebook server (JupyterLab) and a real kernel, in Chromium: three
-clicks on the stepper's "step" move the drawing and the Python stepper alike; a click on the
-training view's "play" trains in the background while the page follows."""
+clicks on the stepper's "step" move the drawing and the Python stepper alike; answers typed into
+the quiz are scored in the kernel; a click on the training view's "play" trains in the
+background while the page follows."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import Value, topological_order
+from engine import Quiz, Value, topological_order
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -27,11 +28,15 @@ CELLS = [
     'print("position", steps.position, "of", steps.total)',
 ]
 
+QUIZ = [CELLS[0], "quiz = o.backward_steps(quiz=True)\nStepperWidget(quiz)", 'print("score", quiz.score, "of", quiz.asked)']
+
 TRAINING = [
     "import nn\nfrom nn.notebook import TrainView\nX, y = nn.make_moons(100, noise=0.1, seed=0)\n"
     "view = TrainView(nn.MLP(2, [16, 16, 1], seed=0), X, y, max_steps=100)\nview",
     "view.wait(timeout=120)\nprint(view, view.frames)",
 ]
+FIT = ["import nn\nX, y = nn.make_moons(100, noise=0.1, seed=0)\n"
+       "history = nn.fit(nn.MLP(2, [16, 16, 1], seed=0), X, y, epochs=100, live=True)\nprint(history.epochs, 'epochs')"]
 
 
 def expression():
@@ -56,7 +61,7 @@ def jupyterlab(tmp_path):
     pytest.importorskip("jupyterlab")
     pytest.importorskip("anywidget")
     nbformat = pytest.importorskip("nbformat")
-    for name, cells in (("stepper", CELLS), ("training", TRAINING)):
+    for name, cells in (("stepper", CELLS), ("quiz", QUIZ), ("training", TRAINING), ("fit", FIT)):
         book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
         book.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nbformat.write(book, tmp_path / f"{name}.ipynb")
@@ -152,6 +157,34 @@ def test_three_clicks_on_step_in_jupyterlab(jupyterlab, page, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.needs_dot
+def test_a_quiz_answered_wrong_then_right_in_jupyterlab(jupyterlab, page, tmp_path):
+    open_and_run(page, jupyterlab("quiz"), len(QUIZ))
+    widget = page.locator(".gw-stepper")
+    widget.wait_for()
+    reference = Quiz(expression())
+    assert widget.locator(".gw-question").inner_text() == reference.question
+    assert widget.locator("button[data-move=step]").is_hidden()  # in a quiz only an answer moves on
+    box = widget.locator(".gw-answer")
+    for typed, right in (("o**2", False), ("1", True)):  # do/d(...) is 1 - o**2; then d(u + x)/du is 1
+        box.click()
+        box.press_sequentially(typed)  # real key presses: the notebook's own shortcuts must not take them
+        box.press("Enter")
+        verdict = reference.answer(typed)
+        assert verdict.right is right
+        page.wait_for_function("document.querySelector('.gw-stepper .gw-score').textContent === 'score %d of %d'"
+                               % (reference.score, reference.asked))
+        assert widget.locator(".gw-verdict").inner_text() == str(verdict)
+    assert widget.locator(".gw-question").inner_text() == reference.question
+    assert widget.locator(".gw-counter").inner_text() == f"Step 1 / {reference.steps.total}"
+    assert widget.locator(".gw-verdict.gw-right").count() == 1
+    widget.screenshot(path=str(tmp_path / "quiz_widget.png"))
+    run_cell(page, len(QUIZ) - 1)  # the score is the kernel's
+    page.wait_for_function(
+        "document.querySelectorAll('.jp-Notebook .jp-Cell')[%d].innerText.includes('score 1 of 2')" % (len(QUIZ) - 1))
+
+
+@pytest.mark.slow
 def test_training_live_in_jupyterlab(jupyterlab, page, tmp_path):
     open_and_run(page, jupyterlab("training"), 1)
     view = page.locator(".gw-train")
@@ -164,3 +197,14 @@ def test_training_live_in_jupyterlab(jupyterlab, page, tmp_path):
     page.wait_for_function("document.querySelectorAll('.jp-Notebook .jp-Cell')[1].innerText.includes('finished')")
     assert "finished, 100 of 100 steps" in page.locator(".jp-Notebook .jp-Cell").nth(1).inner_text()
     view.screenshot(path=str(tmp_path / "train_view.png"))
+
+
+@pytest.mark.slow
+def test_fit_live_in_jupyterlab(jupyterlab, page, tmp_path):
+    open_and_run(page, jupyterlab("fit"), 1)
+    view = page.locator(".gw-train")
+    view.wait_for()
+    page.wait_for_function("document.querySelector('.gw-train .gw-status').textContent === 'finished, epoch 100 / 100'")
+    assert view.locator("button").first.is_hidden()  # fit has the cell: nothing to press
+    page.wait_for_function("document.querySelector('.jp-Notebook .jp-Cell').innerText.includes('100 epochs')")
+    view.screenshot(path=str(tmp_path / "fit_live.png"))

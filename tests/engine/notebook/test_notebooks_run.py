@@ -41,6 +41,8 @@ def test_the_notebook_runs(path, tmp_path, monkeypatch):
         assert "application/vnd.jupyter.widget-view+json" in shown  # the live widgets
         assert "image/svg+xml" in shown  # the Value's picture
         assert "finished, 100 of 100 steps" in shown  # the training ran in the background
+        assert "<backward quiz: 0 of 0 right; step 1 of 3: o = tanh(n) = 0.7071>" in shown  # the quiz, unanswered
+        assert "<b>History</b>: 50 epochs, 50 steps" in shown  # fit(live=True) returned its history
     else:
         assert "step 1 of 3: o = tanh(n) = 0.7071" in shown and "(all 3 steps done)" in shown
         assert "(-1.5, 1.0, 0.5)" in shown

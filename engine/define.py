@@ -1,7 +1,7 @@
 """Adding ops: `define_op` checks a definition whole and installs it, `forget_op` removes one.
 
 Everything that lists ops -- Value's methods, `engine.<name>`, the formula language's functions,
-the test strategies, the README's table -- reads them from the registry in `engine.core.op`, so an
+the test strategies, the README's table -- reads them from the registry in `engine.core.value`, so an
 op defined here is known everywhere at once. A definition is checked completely before anything
 changes: a refused one leaves the engine exactly as it was.
 """
@@ -12,14 +12,8 @@ import inspect
 import keyword
 import numbers
 
-from engine.core.op import Op, lookup, registry
-from engine.core.value import Value
-
-_OPERATORS = {  # binary ops that Python spells as operators, and their Value methods
-    "+": ("__add__", "__radd__"), "-": ("__sub__", "__rsub__"), "*": ("__mul__", "__rmul__"),
-    "/": ("__truediv__", "__rtruediv__"), "**": ("__pow__", "__rpow__"),
-}
-_installed: dict[str, str] = {}  # Value method -> the name of the user op it runs
+from engine.core.table import install, remove_methods, user_methods
+from engine.core.value import Op, Value, lookup, registry
 
 # Inputs a definition is tried on: an op may refuse some (log refuses -0.5), not all.
 _PROBES = {1: [(0.5,), (1.5,), (-0.5,), (2.5,), (0.25,)], 2: [(0.5, 1.5), (1.5, 0.5), (2.0, 3.0), (-0.5, 2.0)],
@@ -80,34 +74,6 @@ def define_op(name: str, forward, derivative, *, arity="counted", linear_in=(), 
     return op
 
 
-def install(op: Op, method: str | None = None, *, builtin: bool = False) -> Op:
-    """Put an op in the registry and give Value its method or operator (no checks: the table's
-    own ops come here directly, as `builtin`; yours come through `define_op`)."""
-    op.builtin = builtin
-    previous = registry.get(op.name)
-    if previous is not None:
-        _remove_methods(op.name)
-    registry[op.name] = op
-    if op.name in _OPERATORS:
-        forward_name, reflected_name = _OPERATORS[op.name]
-        setattr(Value, forward_name, op.on_values)
-        setattr(Value, reflected_name, op.on_values if op.commutative else _reflected(op))
-    elif method:
-        maker = op.on_values
-        maker.__name__, maker.__qualname__, maker.__doc__ = method, f"Value.{method}", op.__doc__
-        setattr(Value, method, maker)
-        if not op.builtin:
-            _installed[method] = op.name
-    return op
-
-
-def _reflected(op: Op):
-    def reflected(x, number):  # a function, so that Value binds it as a method (`2 - x`)
-        return op.reflected(x, number)
-
-    return reflected
-
-
 def forget_op(name: str) -> None:
     """Remove an op you defined: from the registry, from Value's methods and from `engine`.
 
@@ -116,15 +82,8 @@ def forget_op(name: str) -> None:
     op = lookup(name)
     if op.builtin:
         raise ValueError(f"{name!r} is one of gradwalk's own ops and can't be removed")
-    _remove_methods(name)
+    remove_methods(name)
     del registry[name]
-
-
-def _remove_methods(name: str) -> None:
-    for method, owner in list(_installed.items()):
-        if owner == name:
-            delattr(Value, method)
-            del _installed[method]
 
 
 def unary_ops() -> dict:
@@ -159,7 +118,7 @@ def _check_name(name) -> None:
     existing = registry.get(name)
     if existing is not None and existing.builtin:
         raise ValueError(f"define_op: {name!r} is one of gradwalk's own ops; give yours another name")
-    if name.startswith("_") or (hasattr(Value, name) and _installed.get(name) != name):
+    if name.startswith("_") or (hasattr(Value, name) and user_methods.get(name) != name):
         raise ValueError(f"define_op: {name!r} is taken by Value itself (Value.{name}); give your op another name")
 
 
@@ -209,7 +168,7 @@ def _check_fields(name, forward, derivative, arity, linear_in, commutative, arra
             raise TypeError(f"{where}: only one-operand ops become Value methods; pass method=None")
         if not isinstance(method, str) or not method.isidentifier() or method.startswith("_"):
             raise ValueError(f"{where}: method must be a plain identifier, got {_shown(method)}")
-        if hasattr(Value, method) and _installed.get(method) != name:
+        if hasattr(Value, method) and user_methods.get(method) != name:
             raise ValueError(f"{where}: Value already has an attribute {method!r}; pass method= another name")
 
 
