@@ -30,7 +30,8 @@ from operator import attrgetter
 from engine import dot, sum_values
 from engine.core.value import make_node
 from engine.trace.checks import as_batch
-from engine.trace.tape import require_numpy, trace
+from engine.trace.checks import require_numpy
+from engine.trace.tape import trace
 from nn.losses import l2_penalty, loss_targets
 from nn.optim import NonFiniteGradientError
 

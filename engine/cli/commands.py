@@ -5,7 +5,7 @@
     gradwalk steps "tanh(x*w + b)" x=2 w=-3 b=6.88 --html bp.html # ... as an animation
     gradwalk check "tanh(x*w + b)" x=2 w=-3 b=6.88                # backprop vs finite differences
 
-(The installed `gradwalk` command is `nn.cli`: these commands plus the playground.)
+(The installed `gradwalk` command joins these commands with the network side's own, such as the playground.)
 
 Formulas are read by `engine.cli.formula`, which never evaluates text as code. Every problem is one
 line on stderr and exit status 2; `check` exits 1 when the gradients disagree. Each subcommand is

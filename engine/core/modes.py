@@ -88,7 +88,7 @@ def watching(watch_node):
 class name_scope:
     """Stamp every node created inside the block with `scope` = the dotted path of open scopes.
 
-    `nn` opens one per module call (e.g. `layers.1.neurons.3`), so drawings can cluster a
+    A network opens one per module call (e.g. `layers.1.neurons.3`), so drawings can cluster a
     network's nodes by the neuron or layer that made them. The engine itself never sets one.
 
         >>> from engine import Value
@@ -98,7 +98,7 @@ class name_scope:
         'layer'
     """
 
-    # A small class rather than a @contextmanager generator: nn enters one per module call, and
+    # A small class rather than a @contextmanager generator: a network enters one per module call, and
     # a class enters and leaves in well under half the time (see docs/performance.md).
     __slots__ = ("name", "_previous")
 

@@ -43,8 +43,8 @@ class Value(NodeProtocols):
         local_grad: closure returning d(self)/d(parent) for each parent; None on leaves.
         op: the op that produced this node (`'+'`, `'tanh'`, `'*3'` ...); `''` on leaves.
         label: a name for printing and drawing.
-        param: True for trainable parameters (set by `nn`; drawings style them).
-        scope: the `name_scope` the node was created in (set by `nn`; drawings cluster by it).
+        param: True for trainable parameters (networks set it; drawings style them).
+        scope: the `name_scope` the node was created in (drawings cluster by it).
     """
 
     __slots__ = ("data", "grad", "grad_value", "parents", "local_grad", "op", "label", "param", "scope",

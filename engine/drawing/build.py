@@ -26,8 +26,8 @@ Determinism: Graphviz node ids come from topological positions (`v3`, `o3`, `e3_
 from `id()`, and nothing iterates a set, so the same graph gives byte-identical DOT source (and,
 with the same Graphviz, identical SVG) in every run and process.
 
-Large graphs: drawing more than `max_nodes` boxes raises `GraphTooLargeError`. Networks built
-with `nn` stamp every node with a `scope` such as `layers.1.neurons.3`; `cluster=` groups boxes
+Large graphs: drawing more than `max_nodes` boxes raises `GraphTooLargeError`. Networks (neurons,
+layers, models) stamp every node with a `scope` such as `layers.1.neurons.3`; `cluster=` groups boxes
 by it and `collapse=` replaces each neuron or layer by a single box, which is how a whole MLP
 loss fits on a page. Jupyter's inline display collapses on its own (see `mimebundle`).
 """

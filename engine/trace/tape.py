@@ -12,7 +12,7 @@ has become a tensor program.
     >>> tape = trace(lambda x, y: (x * y + 1.0).tanh(), 0.5, -1.0)
     >>> print(tape)
     inputs x0, x1
-    t0 = x0 * x1
+    t0 = x0*x1
     t1 = t0 + 1
     t2 = tanh(t1)
     output t2
@@ -50,8 +50,9 @@ from operator import attrgetter
 
 from engine.core import modes
 from engine.core.graph import topological_order
-from engine.core.value import Value, as_float
-from engine.trace.checks import require_numpy  # noqa: F401  (nn.replay imports it from here)
+from engine.core.real import as_float
+from engine.core.value import Value
+from engine.notation import parenthesised, written
 from engine.trace.replay import Plan, Replay
 
 _data = attrgetter("data")
@@ -154,17 +155,7 @@ class Tape:
             lines.append(f"leaves {', '.join(names[len(self.inputs):len(self.inputs) + len(self.leaves)])}")
         first = len(self.inputs) + len(self.leaves)
         for k, step in enumerate(self.steps):
-            args = [names[p] for p in step.parents]
-            op = step.op
-            if op.folded_from:
-                base, constant, position = op.folded_from
-                c = f"{constant:g}"
-                text = f"{args[0]} {base} {c}" if position == 1 else f"{c} {base} {args[0]}"
-            elif op.arity == 2:
-                text = f"{args[0]} {op} {args[1]}"
-            else:
-                text = f"{op}({', '.join(args)})"
-            lines.append(f"{names[first + k]} = {text}")
+            lines.append(f"{names[first + k]} = {written(step.op, [parenthesised(names[p]) for p in step.parents])}")
         lines.append(f"output{'s' if len(self.outputs) != 1 else ''} {', '.join(names[p] for p in self.outputs)}")
         return "\n".join(lines)
 

@@ -102,3 +102,12 @@ def test_the_stepper_and_the_strategies_write_an_expression_the_same_way():
     first = next(steps)
     assert first.definition == "#3 - 0.5"  # #0 is o itself: node_names numbers in order
     assert str(expression) == "tanh(x0*x1) - 0.5"
+
+
+def test_the_tape_writes_each_step_as_the_stepper_does():
+    def f(x, y):
+        return -(x * 1e20) + dot([x, y], [y, x], 1.0) + (2 / y).tanh()
+
+    tape = engine.trace(f, 0.5, 2.0)
+    steps = [line.split(" = ", 1)[1] for line in str(tape).splitlines() if line.startswith("t")]
+    assert steps == ["x0*1e+20", "-t0", "x0*x1 + x1*x0 + 1", "t1 + t2", "2/x1", "tanh(t4)", "t3 + t5"]

@@ -80,7 +80,7 @@ def test_a_tape_lists_inputs_leaves_steps_and_outputs():
     # Positions: inputs 0-1, the leaf 2, then the steps 3, 4, 5, 6.
     assert [s.parents for s in tape.steps] == [(0, 2), (1,), (3, 4), (5,)]
     assert tape.outputs == [6] and len(tape) == 7
-    assert str(tape).splitlines() == ["inputs x0, x1", "leaves w", "t0 = x0 * w", "t1 = x1 * 3", "t2 = t0 + t1",
+    assert str(tape).splitlines() == ["inputs x0, x1", "leaves w", "t0 = x0*w", "t1 = x1*3", "t2 = t0 + t1",
                                       "t3 = relu(t2)", "output t3"]
     assert repr(tape) == "<Tape: 2 inputs, 1 shared leaves, 4 steps, 1 output>"
     assert tape.example_outputs[0].data == 0.0  # relu(2 - 3)
