@@ -14,6 +14,7 @@ fields `grad` and `grad_value` that `backward()` fills in.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 from engine.core import modes
@@ -30,22 +31,13 @@ after_pass: list = []
 def topological_order(root) -> list:
     """Every node `root` depends on, each after all of its parents, `root` last.
 
-    The idea is three lines of recursion: visit a node's parents, then emit the node.
-
-        def visit(node):
-            if node not in seen:
-                seen.add(node); [visit(p) for p in node.parents]; order.append(node)
-
-    Recursion stops at Python's depth limit, so this is the same walk with an explicit stack.
-    Deterministic: parents are visited in operand order, so the same graph gives the same order in
-    every run and process.
+    The idea is a three-line recursion: visit a node's parents, then emit the node. Recursion stops
+    at Python's depth limit, so this is the same walk with an explicit stack. Parents are visited
+    in operand order, so a graph gives the same order in every run and process.
     """
     order = []
-    # A node's entry is False while its parents are being ordered and True once it is in `order`.
-    done = {}
-    # The stack holds plain nodes: a node on top is either new (its parents go on the stack above
-    # it, first operand on top) or, seen the second time, finished (docs/performance.md says why).
-    stack = [root]
+    done = {}  # a node's entry: False while its parents are being ordered, True once it is in `order`
+    stack = [root]  # a node on top is new (its parents go above it) or, seen again, finished
     while stack:
         node = stack[-1]
         state = done.get(node)
@@ -56,7 +48,7 @@ def topological_order(root) -> list:
                     stack.append(parent)
         else:
             stack.pop()
-            if not state:  # back on top after all of its parents: emit it (a repeat is skipped)
+            if not state:  # back on top after all of its parents (a repeat is skipped)
                 done[node] = True
                 order.append(node)
     return order
@@ -66,65 +58,45 @@ def chain_rule(order, grads: dict, *, as_values: bool = False) -> dict:
     """Push gradients back through `order`, last node first: the backward pass itself.
 
     `grads` maps a node to d(root)/d(node); it starts with the root's 1 and is filled in place,
-    edge by edge, and returned. A node with no entry has gradient 0 and passes nothing on, so a
-    dead relu's inf or NaN slope never turns into NaN. With `as_values`, gradients are nodes
-    built from each op's derivative (`op.partials`), so the pass is itself a graph.
+    edge by edge, and returned. A node with no entry passes nothing on, nor does a gradient of
+    0.0, so a dead relu's inf slope never turns into NaN. With `as_values`, the slopes are
+    `op.partials(node)`, Values, so the pass itself becomes a graph (a slope of plain 1 adds the
+    upstream node itself, not a `*1` node): the same walk, with each edge's sum made of Values.
     """
     get = grads.get
-    if not as_values:
+    with modes.enable_grad() if as_values else contextlib.nullcontext():
         for node in reversed(order):
-            upstream = get(node, 0.0)
-            parents = node.parents
-            if upstream == 0.0 or not parents:
+            upstream, parents = get(node), node.parents
+            if upstream is None or not parents or (not as_values and upstream == 0.0):
                 continue
-            if len(parents) == 1:  # most nodes: no zip to set up (docs/performance.md)
-                parent = parents[0]
-                grads[parent] = get(parent, 0.0) + node.local_grad()[0] * upstream
-                continue
-            for parent, local in zip(parents, node.local_grad()):
-                grads[parent] = get(parent, 0.0) + local * upstream
-        return grads
-    with modes.enable_grad():
-        for node in reversed(order):
-            upstream = get(node)
-            if upstream is None or not node.parents:
-                continue
-            for parent, local in zip(node.parents, node.op.partials(node)):
-                # A slope of plain 1 (from `+`) adds the upstream node itself, not a `*1` node.
-                contribution = upstream if type(local) is float and local == 1.0 else upstream * local
-                earlier = get(parent)
-                grads[parent] = contribution if earlier is None else earlier + contribution
+            slopes = node.op.partials(node) if as_values else node.local_grad()
+            if as_values:
+                for parent, local in zip(parents, slopes):
+                    added = upstream if type(local) is float and local == 1.0 else upstream * local
+                    earlier = get(parent)
+                    grads[parent] = added if earlier is None else earlier + added
+            elif len(parents) == 1:  # most nodes: no zip to set up (docs/performance.md)
+                grads[parents[0]] = get(parents[0], 0.0) + slopes[0] * upstream
+            else:
+                for parent, local in zip(parents, slopes):
+                    grads[parent] = get(parent, 0.0) + local * upstream
     return grads
 
 
 def backward(root, *, create_graph: bool = False) -> None:
     """Compute d(root)/d(node) for every node in root's graph and store it in `node.grad`.
 
-    Gradient semantics (as in PyTorch):
-      * leaves (nodes without parents: inputs, parameters) *accumulate* across calls, so call
-        `zero_grad()` (or an optimizer's) before each training step;
-      * interior nodes hold this pass's gradient after every call, so a drawing made after a
-        second `backward()` is still right.
-
-    With `create_graph=True` the backward pass is recorded too: each node's gradient is also kept
-    as a Value in `node.grad_value`, a graph you can draw, step through and backprop again (leaves
-    accumulate it like `grad`). `grad` stays a float either way.
+    As in PyTorch, leaves (inputs, parameters) *accumulate* across calls, so call `zero_grad()`
+    (or an optimizer's) before each training step; interior nodes hold this pass's gradient.
+    With `create_graph=True` the pass is recorded too: each gradient is also kept as a Value in
+    `node.grad_value`, a graph you can draw, step through and backprop again.
     """
     order = topological_order(root)
     by = f"{root.label or 'the root'}.backward()"
     for hook in before_pass:
         hook(order, by)
     if create_graph:
-        grads = chain_rule(order, {root: type(root)(1.0)}, as_values=True)
-        zero = type(root)(0.0)
-        for node in order:
-            g = grads.get(node, zero)
-            earlier = node.grad_value
-            node.grad_value = g if node.parents or earlier is None else earlier + g
-            if node.parents:
-                node.grad = g.data
-            else:  # leaves accumulate across passes
-                node.grad += g.data
+        _keep_recorded(order, chain_rule(order, {root: type(root)(1.0)}, as_values=True), type(root)(0.0))
     else:
         grads = chain_rule(order, {root: 1.0})
         refuse_nan_gradients(grads, by)
@@ -136,6 +108,19 @@ def backward(root, *, create_graph: bool = False) -> None:
                 node.grad += get(node, 0.0)
     for hook in after_pass:
         hook(root, order)
+
+
+def _keep_recorded(order, grads: dict, zero) -> None:
+    """Write a recorded pass: `grad_value` the gradient as a Value (leaves accumulate it, like
+    `grad`), and `grad` its float."""
+    for node in order:
+        g = grads.get(node, zero)
+        earlier = node.grad_value
+        node.grad_value = g if node.parents or earlier is None else earlier + g
+        if node.parents:
+            node.grad = g.data
+        else:
+            node.grad += g.data
 
 
 def gradients(root, wrt, *, create_graph: bool = False) -> list:
