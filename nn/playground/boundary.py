@@ -56,7 +56,7 @@ _TAPES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> it
 def _layer_outputs_numpy(model, points) -> list:
     tape = _TAPES.get(model)
     if tape is None:
-        tape = _TAPES[model] = trace(lambda x1, x2: _every_neuron(model, [x1, x2]), 0.0, 0.0)
+        tape = _TAPES[model] = trace(lambda x0, x1: _every_neuron(model, [x0, x1]), 0.0, 0.0)
     # grouped=False: one numpy array per node, elementwise. The grouped replay multiplies
     # matrices with a multithreaded BLAS whose threads keep spinning afterwards; on a 2-core
     # machine that halved the speed of the training steps running between two maps (measured:

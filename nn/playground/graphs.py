@@ -102,14 +102,35 @@ class SampleView:
             self.index = index
         x = message["x"] or session.X[index]
         self.model.zero_grad()
-        inputs = [adapters.Value(x[0], "x1"), adapters.Value(x[1], "x2")]
+        inputs = [adapters.Value(x[0], "x0"), adapters.Value(x[1], "x1")]
         out = self.model(inputs)
-        loss = session._loss_fn([out], [session._targets[index]])
-        loss.label = "loss"
+        loss = sample_loss(session.config["loss"], out, session._targets[index])
         reply = {"type": "sample", "index": index, "x": [inputs[0].data, inputs[1].data], "label": session.y[index],
                  "loss_name": session.config["loss"], "output": out.data}
         reply.update((yield from self.view.show(loss)))
         return [reply]
+
+
+def sample_loss(name: str, out, target):
+    """One sample's loss, its target a leaf `y` of the graph: nn's losses fold a target into an
+    op (`-1`, `1-`), which hides it from the learner. The number is nn's own loss for one sample,
+    bit for bit (tests/nn/playground/test_playground_sample_view.py)."""
+    y = adapters.Value(float(target), "y")
+    if name == "hinge":
+        loss = (1.0 - y * out).relu()
+    elif name == "mse":
+        error = out - y
+        loss = error * error
+    elif name == "bce_with_logits":
+        loss = out.softplus() - y * out
+    else:  # bce, on a sigmoid output; clamped into [eps, 1 - eps] as nn clamps it
+        p = out if BCE_EPS <= out.data <= 1.0 - BCE_EPS else adapters.Value(min(max(out.data, BCE_EPS), 1.0 - BCE_EPS))
+        loss = -(y * p.log() + (1.0 - y) * (1.0 - p).log())
+    loss.label = "loss"
+    return loss
+
+
+BCE_EPS = 1e-7  # nn.losses.binary_cross_entropy's default clamp
 
 
 class Sandbox:

@@ -370,11 +370,11 @@ class Session:
     def _on_neuron_map(self, message):
         layer, neuron = message["layer"], message["neuron"]
         if layer >= len(self.model.layers) or neuron >= len(self.model.layers[layer].neurons):
-            raise PlaygroundError(f"the network has no neuron {neuron} in layer {layer}")
+            raise PlaygroundError(f"the network has no neuron L{layer}.n{neuron}")
         try:
             values = boundary.neuron_map(self.model, layer, neuron, self.bounds)
         except (ValueError, ArithmeticError):
-            raise PlaygroundError(f"neuron {layer}.{neuron}'s output overflows: reset the network") from None
+            raise PlaygroundError(f"neuron L{layer}.n{neuron}'s output overflows: reset the network") from None
         return [{"type": "neuron_map", "layer": layer, "neuron": neuron, "size": boundary.NEURON_GRID,
                  "values": values}]
 

@@ -33,8 +33,8 @@ export class BackpropView {
     map.addEventListener("mousedown", (event) => this.press(event));
     map.addEventListener("mousemove", (event) => { if (this.dragging) this.moveTo(event); });
     window.addEventListener("mouseup", () => { this.dragging = false; });
-    ["bp-x1", "bp-x2"].forEach((id) => $(id).addEventListener("input", () => {
-      if (this.sample) this.requestInputs([Number($("bp-x1").value), Number($("bp-x2").value)]);
+    ["bp-x0", "bp-x1"].forEach((id) => $(id).addEventListener("input", () => {
+      if (this.sample) this.requestInputs([Number($("bp-x0").value), Number($("bp-x1").value)]);
     }));
     $("bp-refresh").addEventListener("click", () => {
       if (this.sample) connection.send({ type: "sample", index: this.sample.index });
@@ -47,8 +47,8 @@ export class BackpropView {
   setRanges() {
     if (!this.state) return;
     const [xmin, xmax, ymin, ymax] = this.state.bounds;
-    Object.assign($("bp-x1"), { min: xmin, max: xmax });
-    Object.assign($("bp-x2"), { min: ymin, max: ymax });
+    Object.assign($("bp-x0"), { min: xmin, max: xmax });
+    Object.assign($("bp-x1"), { min: ymin, max: ymax });
   }
 
   press(event) {
@@ -76,9 +76,9 @@ export class BackpropView {
   onSample(m) {
     this.sample = m;
     $("bp-refresh").disabled = false;
-    $("bp-x1").value = m.x[0]; $("bp-x2").value = m.x[1];
-    $("bp-x1-value").textContent = fmt(m.x[0], 3);
-    $("bp-x2-value").textContent = fmt(m.x[1], 3);
+    $("bp-x0").value = m.x[0]; $("bp-x1").value = m.x[1];
+    $("bp-x0-value").textContent = fmt(m.x[0], 3);
+    $("bp-x1-value").textContent = fmt(m.x[1], 3);
     const rootData = m.data[m.root].replace("data ", "");
     $("bp-info").textContent = `point ${m.index}, class ${m.label}: the network outputs ${fmt(m.output)}, ` +
       `${m.loss_name} loss ${rootData}. ${m.grouping === "collapse" ? "(A big network: one box per neuron.)" : ""}`;

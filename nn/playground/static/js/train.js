@@ -6,6 +6,15 @@ const $ = (id) => document.getElementById(id);
 const DATA_CONTROLS = ["dataset", "noise", "points", "data-seed"];
 const NETWORK_CONTROLS = ["hidden", "activation", "loss", "optimizer", "lr", "batch", "l2", "model-seed"];
 
+// One name for each thing (docs/playground.md): inputs x0, x1; neuron j of layer i is Li.nj; its
+// weights Li.nj.w0, ... and bias Li.nj.b, as nn labels them. The server's messages name a
+// parameter by its state_dict key (layers.i.neurons.j.w.k), the same name spelled as a path.
+export const neuronName = (layer, neuron) => `L${layer}.n${neuron}`;
+export function parameterLabel(key) {
+  const parts = key.split(".");  // layers.L.neurons.J.w.I  or  layers.L.neurons.J.b
+  return neuronName(parts[1], parts[3]) + (parts[4] === "b" ? ".b" : `.w${parts[5]}`);
+}
+
 // A control whose value the server refused: it shows the server's value again, marked for a while.
 export function markRefused(el) {
   el.classList.add("refused");
@@ -162,7 +171,7 @@ export class TrainView {
     drawMap(canvas, showNeuron ? this.neuronMap : s.boundary);
     drawPoints(canvas, s.bounds, s.X, s.y);
     $("boundary-caption").textContent = showNeuron
-      ? `neuron ${this.hover.layer}.${this.hover.neuron}: its own output over the plane (blue positive, orange negative)`
+      ? `${neuronName(this.hover.layer, this.hover.neuron)}: this neuron's own output over the plane (blue positive, orange negative)`
       : "decision boundary: blue where the model says class 1, orange class 0; click to add a point";
   }
 
@@ -211,7 +220,7 @@ export class TrainView {
         const name = `layers.${l}.neurons.${j}.w.${i}`;
         const line = svgElement("line", { x1: x(l), y1: y(l, i), x2: x(l + 1), y2: y(l + 1, j), class: "edge" });
         const hit = svgElement("line", { x1: x(l), y1: y(l, i), x2: x(l + 1), y2: y(l + 1, j), class: "edge-hit" });
-        hit.append(svgElement("title", {}, `${name}: weight from ${l === 0 ? "x" + (i + 1) : `neuron ${l - 1}.${i}`} into neuron ${l}.${j}`));
+        hit.append(svgElement("title", {}, `${parameterLabel(name)}: the weight from ${l === 0 ? "x" + i : neuronName(l - 1, i)} into ${neuronName(l, j)}`));
         hit.addEventListener("click", () => this.showEditor(name));
         edgeLayer.append(line, hit);
         line.dataset.name = name;
@@ -221,11 +230,11 @@ export class TrainView {
     this.neurons = net.sizes.map((n, c) => Array.from({ length: n }, (_, j) => {
       const g = svgElement("g", { class: c === 0 ? "input" : "neuron" });
       g.append(svgElement("circle", { cx: x(c), cy: y(c, j), r: radius, fill: "white", stroke: "#343a40", "stroke-width": 1.2 }));
-      if (c === 0) g.append(svgElement("text", { x: x(c) - radius - 4, y: y(c, j) + 4, "text-anchor": "end" }, `x${j + 1}`));
+      if (c === 0) g.append(svgElement("text", { x: x(c) - radius - 4, y: y(c, j) + 4, "text-anchor": "end" }, `x${j}`));
       if (c === columns - 1) g.append(svgElement("text", { x: x(c) + radius + 4, y: y(c, j) + 4 }, "out"));
       if (c > 0) {
         const where = { layer: c - 1, neuron: j };
-        g.append(svgElement("title", {}, `neuron ${c - 1}.${j} (bias layers.${c - 1}.neurons.${j}.b): hover to see its output, click to edit its bias`));
+        g.append(svgElement("title", {}, `${neuronName(c - 1, j)}: hover to see its output, click to edit its bias ${neuronName(c - 1, j)}.b`));
         g.addEventListener("mouseenter", () => { this.hover = where; this.neuronMap = null; this.requestNeuronMap(); });
         g.addEventListener("mouseleave", () => { this.hover = null; this.neuronMap = null; this.drawBoundary(); });
         g.addEventListener("click", () => this.showEditor(`layers.${c - 1}.neurons.${j}.b`));
@@ -259,7 +268,8 @@ export class TrainView {
     this.selected = name;
     const value = this.valueOf(name);
     $("weight-editor").hidden = false;
-    $("weight-name").textContent = name;
+    $("weight-name").textContent = parameterLabel(name);
+    $("weight-name").title = `state_dict() key: ${name}`;
     const range = $("weight-range");
     if (refused || document.activeElement !== range) {
       const reach = Math.max(3, Math.ceil(Math.abs(value)));
