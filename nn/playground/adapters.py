@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from engine import Value, node_names, topological_order
+from engine.drawing.groups import group_key, keys_with_adoption, short_name
 from engine.cli import formula as _formulas
 from nn.losses import l2_penalty
 from nn.train import train_step as nn_train_step
@@ -117,30 +118,46 @@ def structure_key(root) -> tuple:
 _WIDEST = -8.888e-88
 
 
-def graph_dot(root, *, boxes_inline: int = 60) -> tuple[str, str]:
+def graph_dot(root, *, expand: bool = True, boxes_inline: int = 60) -> tuple[str, str]:
     """The engine's drawing of root's graph as DOT text (for `nn.playground.layout`), and how it
     was grouped: "plain", "cluster" or "collapse".
 
-    Up to `boxes_inline` boxes are drawn plainly; bigger graphs are clustered per neuron, and
-    graphs too big for that collapse each neuron (then each layer) into one box. Raises
-    RuntimeError naming the problem when the graph cannot be drawn at all.
+    Up to `boxes_inline` boxes are drawn plainly. A bigger graph is drawn with one box per
+    neuron inside a frame per layer, unless `expand`: then every value is drawn, framed by layer
+    (a frame per neuron would let Graphviz draw a layer's neurons in reverse). Graphs too big
+    for that collapse each neuron (then each layer) into one box. Raises RuntimeError naming
+    the problem when the graph cannot be drawn at all.
     """
     from engine import GraphTooLargeError, draw_dot
 
     order = topological_order(root)
     if len(order) <= boxes_inline:
         return _widest_layout(order, lambda: draw_dot(root, show_grad=True)).source, "plain"
-    try:
-        return _widest_layout(order, lambda: draw_dot(root, show_grad=True, cluster="neuron")).source, "cluster"
-    except GraphTooLargeError:
-        pass
-    # Collapsed boxes summarise their members, so they show the real numbers, fixed.
-    for level in ("neuron", "layer"):
+    if expand:
         try:
-            return draw_dot(root, show_grad=True, collapse=level).source, "collapse"
+            return _widest_layout(order, lambda: draw_dot(root, show_grad=True, cluster="layer")).source, "cluster"
+        except GraphTooLargeError:
+            pass
+    # Collapsed boxes summarise their members, so they show the real numbers, fixed.
+    for options in ({"collapse": "neuron", "cluster": "layer"}, {"collapse": "layer"}):
+        try:
+            return draw_dot(root, show_grad=True, **options).source, "collapse"
         except GraphTooLargeError as error:
             last = error
     raise RuntimeError(str(last))
+
+
+def group_names(root, grouping: str) -> list:
+    """Per node of root's graph (in topological order), the name of the collapsed box it is drawn
+    in (`L1.n3`, as the box says), or None when it has a box of its own: the page lights up a
+    neuron's box when a step stands on a value inside it. The same grouping as the drawing's
+    (`engine.drawing.groups`), neuron by neuron."""
+    order = topological_order(root)
+    if grouping != "collapse":
+        return [None] * len(order)
+    index = {id(node): k for k, node in enumerate(order)}
+    keys = keys_with_adoption(order, index, lambda scope: group_key(scope, "neuron"))
+    return [None if key is None else short_name(key) for key in keys]
 
 
 def _widest_layout(order, draw):

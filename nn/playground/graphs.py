@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import math
 
-from nn.playground import adapters
+from nn.playground import adapters, boundary
 from nn.playground.layout import LayoutError
 from nn.playground.protocol import PlaygroundError, error_message
 
@@ -27,24 +27,25 @@ class GraphView:
     def __init__(self):
         self.layout = None  # the structure key of the drawing the page has (or was told it cannot have)
 
-    def show(self, root):
+    def show(self, root, expand: bool = True):
         """A generator (engine work, in slices: see `Session.work`) returning the reply's graph
         part for `root`, whose backward pass runs here (through the stepper). A new shape's
-        drawing is a `PendingDrawing`, laid out later, off the engine's thread."""
-        reply = self._drawing(root)
+        drawing is a `PendingDrawing`, laid out later, off the engine's thread. A big graph is
+        drawn one box per neuron unless `expand` (see `adapters.graph_dot`)."""
+        reply = self._drawing(root, expand)
         yield
         reply.update((yield from adapters.record_backward_in_pieces(root)))
         return reply
 
-    def _drawing(self, root) -> dict:
-        key = adapters.structure_key(root)
+    def _drawing(self, root, expand: bool) -> dict:
+        key = (expand, adapters.structure_key(root))
         if key == self.layout:
             return {"svg": None}
         try:
-            source, grouping = adapters.graph_dot(root)
+            source, grouping = adapters.graph_dot(root, expand=expand)
         except RuntimeError as error:
             raise PlaygroundError(str(error)) from None
-        return {"svg": PendingDrawing(self, key, source, grouping)}
+        return {"svg": PendingDrawing(self, key, source, grouping), "groups": adapters.group_names(root, grouping)}
 
 
 class PendingDrawing:
@@ -93,7 +94,9 @@ class SampleView:
     def answer(self, message: dict, session):
         """A generator (engine work, in slices) returning the reply to a checked `sample` message:
         the loss graph of one of `session`'s points, its recorded backward pass and drawing."""
-        index = message["index"]
+        index, expand = message["index"], message.get("expand", False)
+        if index is None:  # the page asks for a sample worth stepping through
+            index = teaching_sample(session)
         if index >= len(session.X):
             raise PlaygroundError(f"there is no point {index}: the data has {len(session.X)} points")
         if index != self.index or message["x"] is None or self.model is None:
@@ -106,9 +109,51 @@ class SampleView:
         out = self.model(inputs)
         loss = sample_loss(session.config["loss"], out, session._targets[index])
         reply = {"type": "sample", "index": index, "x": [inputs[0].data, inputs[1].data], "label": session.y[index],
-                 "loss_name": session.config["loss"], "output": out.data}
-        reply.update((yield from self.view.show(loss)))
+                 "loss_name": session.config["loss"], "output": out.data, "expand": expand,
+                 "why_zero": why_zero(session, out.data, loss.data, session._targets[index])}
+        reply.update((yield from self.view.show(loss, expand)))
         return [reply]
+
+
+def sample_losses(session) -> list[float]:
+    """Every point's loss under the tab's model, as plain numbers (one replayed pass, no graph)."""
+    name, scores = session.config["loss"], boundary.scores(session.model, session.X)
+    if name == "hinge":
+        return [max(0.0, 1.0 - t * s) for s, t in zip(scores, session._targets)]
+    if name == "mse":
+        return [(s - t) ** 2 for s, t in zip(scores, session._targets)]
+    if name == "bce_with_logits":
+        return [max(s, 0.0) + math.log1p(math.exp(-abs(s))) - t * s for s, t in zip(scores, session._targets)]
+    clamped = [min(max(p, BCE_EPS), 1.0 - BCE_EPS) for p in scores]
+    return [-math.log(p) if t else -math.log(1.0 - p) for p, t in zip(clamped, session._targets)]
+
+
+def teaching_sample(session) -> int:
+    """The point with the largest loss: a trained model gives most points a hinge loss of 0, and
+    stepping through such a point adds 0 at every step. Point 0 when every loss is 0."""
+    if not session.X:
+        raise PlaygroundError("there are no points: pick a dataset or click the map to add points")
+    try:
+        losses = sample_losses(session)
+    except (ValueError, ArithmeticError):  # outputs overflow: any point will do
+        return 0
+    return max(range(len(losses)), key=lambda i: (losses[i], -i))
+
+
+def why_zero(session, out: float, loss: float, target) -> str | None:
+    """Why this sample's loss is 0 (so every backward step adds 0), or None when it is not."""
+    if loss != 0.0:
+        return None
+    try:
+        teaching = sum(value > 0.0 for value in sample_losses(session))
+    except (ValueError, ArithmeticError):
+        teaching = 0
+    others = (f" {teaching} of the {len(session.X)} points have a loss above 0: "
+              f"'a point that teaches' picks the one with the largest." if teaching else "")
+    if session.config["loss"] == "hinge":
+        return (f"Its hinge loss is 0: y·out = {target * out:.4g} ≥ 1, so the point is on its class's side "
+                f"with margin to spare, relu(1 − y·out) = 0 and relu's slope there is 0: every step adds 0.{others}")
+    return f"Its loss is 0 (the output equals the target y = {target}), so every gradient is 0.{others}"
 
 
 def sample_loss(name: str, out, target):

@@ -14,7 +14,8 @@ Message types, with their fields:
     play | pause | step | reset
     set_param    name (a parameter name such as "layers.0.neurons.3.w.1"), value
     neuron_map   layer, neuron
-    sample       index, and optionally x (the sample's two inputs, moved by the page)
+    sample       index (null: the server picks a point whose loss is not 0), and optionally
+                 x (the sample's two inputs, moved by the page) and expand (draw every value)
     formula      text, values ({name: number}), plot (a variable name or null), range ([lo, hi])
     save         name (letters, digits, - and _: saved as NAME.json in the launch's save folder)
 """
@@ -150,11 +151,17 @@ def _neuron_map(m):
 
 
 def _sample(m):
-    clean = {"index": _int(m, "index", 0, MAX_POINTS - 1), "x": None}
+    index = _get(m, "index")
+    expand = m.get("expand", False)
+    if not isinstance(expand, bool):
+        raise ProtocolError(f"sample: expand must be true or false, got {_short(expand)}")
+    clean = {"index": None if index is None else _int(m, "index", 0, MAX_POINTS - 1), "x": None, "expand": expand}
     x = m.get("x")
     if x is not None:
         if not isinstance(x, list) or len(x) != 2:
             raise ProtocolError(f"sample: x must be a list of the sample's 2 inputs, got {_short(x)}")
+        if index is None:
+            raise ProtocolError("sample: x moves a chosen point, so it needs an index")
         clean["x"] = [_check_number(v, "sample: an input", -MAX_COORDINATE, MAX_COORDINATE) for v in x]
     return clean
 
@@ -205,7 +212,7 @@ _CHECKS = {
     "reset": ((), None),
     "set_param": (("name", "value"), _set_param),
     "neuron_map": (("layer", "neuron"), _neuron_map),
-    "sample": (("index", "x"), _sample),
+    "sample": (("index", "x", "expand"), _sample),
     "formula": (("text", "values", "plot", "range"), _formula),
     "save": (("name",), _save),
 }

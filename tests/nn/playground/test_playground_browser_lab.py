@@ -3,8 +3,8 @@ default sample that teaches, the collapsed sample graph, and the Train view's ex
 
 from __future__ import annotations
 
-import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -40,3 +40,60 @@ def test_the_network_diagram_and_editor_use_the_projects_names(browse, live_serv
     assert edge == "L0.n0.w0: the weight from x0 into L0.n0"
     assert neuron.startswith("L0.n3:") and "L0.n3.b" in neuron
     assert name == "L0.n0.w1" and key == "state_dict() key: layers.0.neurons.0.w.1"
+
+
+def test_backprop_opens_on_a_point_that_teaches_collapsed_and_expands_on_demand(browse, live_server):
+    def scenario(page):
+        open_page(page, live_server.url)
+        for _ in range(3):
+            page.click("#step")
+        page.wait_for_function("() => document.getElementById('stat-step').textContent === '3'")
+        page.click("#tab-backprop")  # no click on a point: the page asks for one that teaches
+        page.wait_for_selector("#bp-graph svg", timeout=60_000)
+        sample = page.evaluate("(() => { const s = window.gradwalk.views.backprop.sample; "
+                               "return {index: s.index, grouping: s.grouping, loss: s.data[s.root], why: s.why_zero}; })()")
+        boxes = page.locator("#bp-graph g.node").count()
+        info = page.text_content("#bp-info")
+        # Step to a value inside a neuron: that neuron's collapsed box lights up.
+        page.click("#bp-last")
+        lit = page.evaluate("[...document.querySelectorAll('#bp-graph g.node.gw-current')].map(g => g.querySelector('text').textContent)")
+        header = page.text_content("#bp-header")
+        keep(page, "backprop-collapsed")
+        page.check("#bp-expand")
+        page.wait_for_function(f"() => document.querySelectorAll('#bp-graph g.node').length > {boxes}", timeout=60_000)
+        expanded = page.evaluate("window.gradwalk.views.backprop.sample.grouping")
+        keep(page, "backprop-expanded")
+        return sample, boxes, info, lit, header, expanded
+
+    sample, boxes, info, lit, header, expanded = browse(scenario)
+    assert sample["grouping"] == "collapse" and sample["why"] is None
+    assert float(sample["loss"].split()[1]) > 0
+    assert boxes < 60 and "one box per neuron" in info
+    # The last step stands on a first-layer neuron's pre-activation: #k = L0.nj.w0*x0 + ...
+    assert lit == [re.search(r"(L0\.n\d+)\.w0\*x0", header).group(1)]
+    assert expanded == "cluster"
+
+
+def test_a_point_with_zero_loss_says_why(browse, live_server):
+    def scenario(page):
+        open_page(page, live_server.url)
+        page.click("#play")
+        page.wait_for_function("() => document.getElementById('stat-accuracy').textContent === '100.0%'", timeout=120_000)
+        page.click("#play")
+        page.click("#tab-backprop")
+        page.wait_for_selector("#bp-graph svg", timeout=60_000)
+        taught = page.evaluate("(() => { const s = window.gradwalk.views.backprop.sample; return [s.data[s.root], "
+                               "document.getElementById('bp-why-zero').hidden]; })()")
+        for index in range(40):  # hinge: most points of a trained model have a loss of 0
+            page.evaluate(f"window.gradwalk.views.backprop.ask({index})")
+            page.wait_for_function(f"() => window.gradwalk.views.backprop.sample.index === {index}")
+            loss = page.evaluate("(() => { const s = window.gradwalk.views.backprop.sample; return s.data[s.root]; })()")
+            if loss == "data 0":
+                break
+        keep(page, "backprop-zero-loss")
+        return taught, loss, page.is_visible("#bp-why-zero"), page.text_content("#bp-why-zero")
+
+    taught, loss, shown, text = browse(scenario)
+    assert taught[0] != "data 0" and taught[1] is True  # the default sample teaches, and needs no excuse
+    assert loss == "data 0" and shown
+    assert text.startswith("Its hinge loss is 0: y·out = ") and "points have a loss above 0" in text

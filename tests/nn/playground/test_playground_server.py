@@ -209,7 +209,7 @@ def test_neuron_map(tab):
 
 def test_sample_draws_the_loss_graph_and_steps_through_it(tab):
     first = ask(tab, {"type": "sample", "index": 7}, "sample")
-    assert first["svg"].lstrip().startswith("<?xml") and first["grouping"] == "cluster"
+    assert first["svg"].lstrip().startswith("<?xml") and first["grouping"] == "collapse"  # one box per neuron
     assert first["names"][first["root"]] == "loss" and first["steps"]
     assert "x0" in first["names"] and "x1" in first["names"] and "y" in first["names"]
     # Replaying the recorded edges gives backward()'s gradient for the inputs.

@@ -11,13 +11,16 @@ export class BackpropView {
     this.state = null;
     this.sample = null;     // the last sample reply
     this.dragging = false;
+    this.asked = false;     // a sample was asked for since the last state: do not ask again
     this.stepper = new GraphStepper("bp");
 
     connection.on("state", (m) => {
       const before = this.state;
       this.state = m;
       this.sample = null;  // new data or a new network: choose a point again
+      this.asked = false;
       $("bp-refresh").disabled = true;
+      $("bp-why-zero").hidden = true;
       if (before && (before.version !== m.version || JSON.stringify([before.X, before.y]) !== JSON.stringify([m.X, m.y]))) {
         // The graph, its steps and the arrow keys would all be of the old network or data.
         this.stepper.clear("The network or the data changed: click a point to draw its graph again.");
@@ -25,6 +28,7 @@ export class BackpropView {
       }
       this.setRanges();
       this.draw();
+      if (this.visible()) this.askForTeachingSample();
     });
     connection.on("update", (m) => { if (this.state) { this.state.boundary = m.boundary; if (this.visible()) this.draw(); } });
     connection.on("sample", (m) => this.onSample(m));
@@ -37,12 +41,25 @@ export class BackpropView {
       if (this.sample) this.requestInputs([Number($("bp-x0").value), Number($("bp-x1").value)]);
     }));
     $("bp-refresh").addEventListener("click", () => {
-      if (this.sample) connection.send({ type: "sample", index: this.sample.index });
+      if (this.sample) this.ask(this.sample.index);
     });
+    $("bp-teach").addEventListener("click", () => this.ask(null));
+    $("bp-expand").addEventListener("change", () => { if (this.sample) this.ask(this.sample.index); });
+  }
+
+  // index null: the server picks the point with the largest loss (a hinge loss is 0 on most
+  // points of a trained model, and stepping through one of those adds 0 at every step).
+  ask(index) {
+    this.asked = true;
+    this.connection.send({ type: "sample", index, expand: $("bp-expand").checked });
+  }
+
+  askForTeachingSample() {
+    if (!this.sample && !this.asked && this.state && this.state.X.length) this.ask(null);
   }
 
   visible() { return $("view-backprop").classList.contains("active"); }
-  shown() { this.draw(); this.stepper.shown(); }
+  shown() { this.draw(); this.stepper.shown(); this.askForTeachingSample(); }
 
   setRanges() {
     if (!this.state) return;
@@ -60,7 +77,7 @@ export class BackpropView {
       if ((sx - px) ** 2 + (sy - py) ** 2 < 15 ** 2) { this.dragging = true; return; }
     }
     const index = nearestPoint(canvas, this.state.bounds, this.state.X, px, py);
-    if (index >= 0) this.connection.send({ type: "sample", index });
+    if (index >= 0) this.ask(index);
   }
 
   moveTo(event) {
@@ -70,7 +87,7 @@ export class BackpropView {
   }
 
   requestInputs(x) {
-    this.connection.sendLatest({ type: "sample", index: this.sample.index, x });
+    this.connection.sendLatest({ type: "sample", index: this.sample.index, x, expand: $("bp-expand").checked });
   }
 
   onSample(m) {
@@ -81,7 +98,9 @@ export class BackpropView {
     $("bp-x1-value").textContent = fmt(m.x[1], 3);
     const rootData = m.data[m.root].replace("data ", "");
     $("bp-info").textContent = `point ${m.index}, class ${m.label}: the network outputs ${fmt(m.output)}, ` +
-      `${m.loss_name} loss ${rootData}. ${m.grouping === "collapse" ? "(A big network: one box per neuron.)" : ""}`;
+      `${m.loss_name} loss ${rootData}. ${m.grouping === "collapse" ? "(A big network: one box per neuron; tick \"draw every value\" to see inside.)" : ""}`;
+    $("bp-why-zero").hidden = !m.why_zero;
+    $("bp-why-zero").textContent = m.why_zero || "";
     this.stepper.show(m);
     this.draw();
   }
