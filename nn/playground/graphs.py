@@ -33,7 +33,7 @@ class GraphView:
         drawing is a `PendingDrawing`, laid out later, off the engine's thread. A big graph is
         drawn one box per neuron unless `expand` (see `adapters.graph_dot`)."""
         reply = self._drawing(root, expand)
-        yield
+        yield reply["svg"]  # a new drawing: the server starts its layout while the steps are recorded
         reply.update((yield from adapters.record_backward_in_pieces(root)))
         return reply
 
@@ -53,6 +53,12 @@ class PendingDrawing:
 
     def __init__(self, view: GraphView, key, source: str, grouping: str):
         self.view, self.key, self.source, self.grouping = view, key, source, grouping
+        self.layout = None  # a concurrent.futures.Future of the SVG, once `start`ed
+
+    def start(self, executor, layout) -> None:
+        """Lay the drawing out with `layout(source) -> svg` on `executor`, from now on."""
+        if self.layout is None:
+            self.layout = executor.submit(layout, self.source)
 
     def settle(self, svg: str | None, problem: str | None = None) -> dict:
         """The drawing fields once laid out (`svg`), or without a drawing because of `problem`.
