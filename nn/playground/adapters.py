@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from engine import Value, node_names, topological_order
+from engine import Value, node_names, sum_values, topological_order
 from engine.drawing.groups import group_key, keys_with_adoption, short_name
 from engine.cli import formula as _formulas
 from nn.losses import l2_penalty
@@ -180,17 +180,29 @@ class DivergedError(FloatingPointError):
     """The loss or a gradient stopped being finite; no parameter was changed by that step."""
 
 
-def train_step(model, X, targets, loss_fn, optimizer, l2: float) -> float:
-    """One optimizer step on the batch (X, targets): forward, loss (+ L2), backward, update.
+def penalty(params, l2: float, l1: float = 0.0):
+    """`l2 * sum(p * p) + l1 * sum(|p|)` over `params` (the weight penalties the page offers), or
+    None when both rates are 0."""
+    terms = []
+    if l2:
+        terms.append(l2_penalty(params, l2))
+    if l1:
+        terms.append(sum_values([abs(p) for p in params]) * l1)
+    return sum_values(terms) if len(terms) > 1 else (terms[0] if terms else None)
+
+
+def train_step(model, X, targets, loss_fn, optimizer, l2: float, l1: float = 0.0) -> float:
+    """One optimizer step on the batch (X, targets): forward, loss (+ L2 and L1 penalties),
+    backward, update.
 
     Returns the batch loss before the update. Raises DivergedError, leaving every parameter as
     it was, when the loss or a gradient is not finite.
     """
-    if l2:
+    if l2 or l1:
         params = optimizer.params
 
         def objective(outputs, targets):
-            return loss_fn(outputs, targets) + l2_penalty(params, l2)
+            return loss_fn(outputs, targets) + penalty(params, l2, l1)
     else:
         objective = loss_fn
     try:
@@ -201,7 +213,7 @@ def train_step(model, X, targets, loss_fn, optimizer, l2: float) -> float:
         raise DivergedError(f"the forward pass failed ({_first_line(error)}); no parameter was updated") from None
 
 
-def train_step_in_chunks(model, X, targets, loss_fn, optimizer, l2: float, chunk: int):
+def train_step_in_chunks(model, X, targets, loss_fn, optimizer, l2: float, chunk: int, l1: float = 0.0):
     """`train_step` for a batch too big to run at once: a generator that does the batch's forward
     and backward `chunk` samples at a time, yields after each chunk, and returns the batch loss.
 
@@ -220,10 +232,10 @@ def train_step_in_chunks(model, X, targets, loss_fn, optimizer, l2: float, chunk
             share.backward()
             total += share.data
             yield
-        if l2:
-            penalty = l2_penalty(optimizer.params, l2)
-            penalty.backward()
-            total += penalty.data
+        if l2 or l1:
+            weights = penalty(optimizer.params, l2, l1)
+            weights.backward()
+            total += weights.data
     except (ValueError, ArithmeticError) as error:
         raise DivergedError(f"the forward pass failed ({_first_line(error)}); no parameter was updated") from None
     if not math.isfinite(total):

@@ -10,7 +10,8 @@ Message types, with their fields:
     dataset      name (moons|circles|xor|spiral|blobs|yours), noise, points, seed
     add_point    x, y, label (0|1)
     clear_points
-    config       hidden (list of widths), activation, loss, optimizer, lr, batch_size, l2, seed
+    config       hidden (list of widths), activation, loss, optimizer, lr, batch_size, l2,
+                 l1 (optional, default 0), seed
     play | pause | step | reset
     set_param    name (a parameter name such as "layers.0.neurons.3.w.1"), value
     neuron_map   layer, neuron
@@ -134,6 +135,7 @@ def _config(m):
         "lr": _number(m, "lr", 0.0, MAX_LR, open_low=True),
         "batch_size": None if batch is None else _int(m, "batch_size", 1, MAX_POINTS),
         "l2": _number(m, "l2", 0.0, 1.0),
+        "l1": _number(m, "l1", 0.0, 1.0) if "l1" in m else 0.0,
         "seed": _int(m, "seed", 0, MAX_SEED),
     }
 
@@ -205,7 +207,7 @@ _CHECKS = {
     "dataset": (("name", "noise", "points", "seed"), _dataset),
     "add_point": (("x", "y", "label"), _add_point),
     "clear_points": ((), None),
-    "config": (("hidden", "activation", "loss", "optimizer", "lr", "batch_size", "l2", "seed"), _config),
+    "config": (("hidden", "activation", "loss", "optimizer", "lr", "batch_size", "l2", "l1", "seed"), _config),
     "play": ((), None),
     "pause": ((), None),
     "step": ((), None),

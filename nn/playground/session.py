@@ -26,7 +26,7 @@ from nn.playground.protocol import MAX_POINTS, PlaygroundError, ProtocolError, e
 DEFAULT_DATASET = {"name": "moons", "noise": 0.1, "points": 100, "seed": 1}
 # micrograd's moons network; with momentum it is right on every point within about 100 steps.
 DEFAULT_CONFIG = {"hidden": [16, 16], "activation": "relu", "loss": "hinge", "optimizer": "momentum", "lr": 0.1,
-                  "batch_size": None, "l2": 1e-4, "seed": 0}
+                  "batch_size": None, "l2": 1e-4, "l1": 0.0, "seed": 0}
 
 WHOLE_STEP_WORK = 60_000  # samples times parameters of a step done at once (2-16-16-1 on 100 points: 33,700)
 CHUNK_WORK = 10_000  # ... and per chunk of a bigger step (about 10 ms of engine work)
@@ -201,9 +201,11 @@ class Session:
         params = len(self.optimizer.params)
         try:
             if len(batch) * params <= WHOLE_STEP_WORK:
-                return adapters.train_step(self.model, X, targets, self._loss_fn, self.optimizer, self.config["l2"])
+                return adapters.train_step(self.model, X, targets, self._loss_fn, self.optimizer, self.config["l2"],
+                                           self.config["l1"])
             return (yield from adapters.train_step_in_chunks(self.model, X, targets, self._loss_fn, self.optimizer,
-                                                              self.config["l2"], max(1, CHUNK_WORK // params)))
+                                                              self.config["l2"], max(1, CHUNK_WORK // params),
+                                                              self.config["l1"]))
         except adapters.DivergedError as error:
             raise PlaygroundError(f"training stopped at step {self.steps + 1}: {error}") from None
 
@@ -325,7 +327,7 @@ class Session:
     # -- the network --------------------------------------------------------------------------------
 
     def _on_config(self, message):
-        new = {k: message[k] for k in DEFAULT_CONFIG}
+        new = {k: message.get(k, DEFAULT_CONFIG[k]) for k in DEFAULT_CONFIG}  # l1 is optional
         old = self.config
         self.config = new
         if choices.architecture(new) != choices.architecture(old) or new["seed"] != old["seed"]:

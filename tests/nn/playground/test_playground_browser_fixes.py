@@ -26,6 +26,7 @@ CONTROLS = [
     ("#lr", "20", "lr must lie in (0, 10], got 20", "0.5", f"{STATE}.config.lr === 0.5"),
     ("#batch", "0", "batch_size must be from 1 to 2000, got 0", "10", f"{STATE}.config.batch_size === 10"),
     ("#l2", "2", "l2 must lie in [0, 1], got 2", "0.01", f"{STATE}.config.l2 === 0.01"),
+    ("#l1", "3", "l1 must lie in [0, 1], got 3", "0.002", f"{STATE}.config.l1 === 0.002"),
     ("#model-seed", "-1", "seed must be from 0 to", "5", f"{STATE}.config.seed === 5"),
 ]
 

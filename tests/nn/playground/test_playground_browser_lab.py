@@ -97,3 +97,43 @@ def test_a_point_with_zero_loss_says_why(browse, live_server):
     assert taught[0] != "data 0" and taught[1] is True  # the default sample teaches, and needs no excuse
     assert loss == "data 0" and shown
     assert text.startswith("Its hinge loss is 0: y·out = ") and "points have a loss above 0" in text
+
+
+TOP_TWO_SHARE = """(() => {
+    const c = document.getElementById('boundary'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const counts = new Map();
+    for (let i = 0; i < d.length; i += 4) { const k = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2]; counts.set(k, (counts.get(k) || 0) + 1); }
+    const top = [...counts.values()].sort((a, b) => b - a);
+    return (top[0] + top[1]) / (c.width * c.height);
+})()"""
+
+
+def test_axes_discretize_and_the_epoch_counter(browse, live_server):
+    def scenario(page):
+        open_page(page, live_server.url)
+        ticks = page.evaluate("window.gradwalk.views.train.ticks")
+        bounds = page.evaluate("window.gradwalk.views.train.state.bounds")
+        smooth = page.evaluate(TOP_TWO_SHARE)
+        page.check("#discretize")
+        discrete = page.evaluate(TOP_TWO_SHARE)
+        keep(page, "train-discretized")
+        page.uncheck("#discretize")
+        back = page.evaluate(TOP_TWO_SHARE)
+        page.fill("#batch", "10")
+        page.press("#batch", "Tab")
+        page.wait_for_function("() => window.gradwalk.views.train.state.config.batch_size === 10")
+        epochs = []
+        for _ in range(11):
+            steps = int(page.text_content("#stat-step"))
+            page.click("#step")
+            page.wait_for_function(f"() => document.getElementById('stat-step').textContent === '{steps + 1}'")
+            epochs.append(int(page.text_content("#stat-epoch")))
+        return ticks, bounds, smooth, discrete, back, epochs
+
+    ticks, bounds, smooth, discrete, back, epochs = browse(scenario)
+    xmin, xmax, ymin, ymax = bounds
+    assert 3 <= len(ticks["x"]) <= 8 and all(xmin <= t <= xmax for t in ticks["x"]) and 0 in ticks["x"]
+    assert 3 <= len(ticks["y"]) <= 8 and all(ymin <= t <= ymax for t in ticks["y"]) and 0 in ticks["y"]
+    assert discrete > 0.85 and discrete > smooth + 0.1 and back == smooth
+    # 100 points in batches of 10: steps 1-10 are epoch 1, step 11 starts epoch 2.
+    assert epochs == [1] * 10 + [2]

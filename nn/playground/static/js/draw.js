@@ -23,7 +23,9 @@ export function projection(canvas, bounds) {
 }
 
 // A map of size x size shades (row 0 at the top), smoothly scaled to fill the canvas.
-export function drawMap(canvas, map) {
+// discrete: each pixel a full shade of its class, as the model's decision (TF Playground's
+// "discretize output").
+export function drawMap(canvas, map, { discrete = false } = {}) {
   const ctx = canvas.getContext("2d");
   const size = map.size;
   const small = document.createElement("canvas");
@@ -31,7 +33,7 @@ export function drawMap(canvas, map) {
   const sctx = small.getContext("2d");
   const image = sctx.createImageData(size, size);
   for (let i = 0; i < size * size; i++) {
-    const v = map.values[i] / SHADES;
+    const v = discrete ? Math.sign(map.values[i]) : map.values[i] / SHADES;
     const tint = LIGHT[v > 0 ? 1 : 0];
     const t = Math.min(1, Math.abs(v)) * 0.9;
     image.data[4 * i] = 255 + (tint[0] - 255) * t * 1.15;
@@ -136,3 +138,32 @@ export function drawLines(canvas, series, { yMin = null, yMax = null, marker = n
 }
 
 export const SERIES_COLOURS = ["#212529", "#1c7ed6", "#e8590c", "#2b8a3e", "#ae3ec9", "#f08c00", "#0c8599", "#c2255c"];
+
+// Ticks at whole steps of 1 (or 0.5, 2, 5 ... so that there are 3 to 8 of them) along the map's
+// bottom and left edges, labelled with the data value there. Returns the ticks drawn.
+export function drawAxes(canvas, bounds) {
+  const [xmin, xmax, ymin, ymax] = bounds;
+  const span = Math.max(xmax - xmin, ymax - ymin);
+  const step = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100].find((s) => span / s <= 8) || span / 4;
+  const ticks = (lo, hi) => {
+    const out = [];
+    for (let t = Math.ceil(lo / step) * step; t <= hi + 1e-9; t += step) out.push(Number(t.toFixed(6)));
+    return out;
+  };
+  const ctx = canvas.getContext("2d"), { toPixel } = projection(canvas, bounds);
+  const xs = ticks(xmin, xmax), ys = ticks(ymin, ymax);
+  ctx.save();
+  ctx.font = "10px sans-serif"; ctx.fillStyle = "#495057"; ctx.strokeStyle = "#495057"; ctx.lineWidth = 1;
+  ctx.beginPath();
+  xs.forEach((x) => { const [px] = toPixel(x, ymin); ctx.moveTo(px, canvas.height); ctx.lineTo(px, canvas.height - 5); });
+  ys.forEach((y) => { const [, py] = toPixel(xmin, y); ctx.moveTo(0, py); ctx.lineTo(5, py); });
+  ctx.stroke();
+  ctx.textAlign = "center";
+  xs.forEach((x) => { const [px] = toPixel(x, ymin); ctx.fillText(fmt(x, 3), px, canvas.height - 7); });
+  ctx.textAlign = "left"; ctx.textBaseline = "middle";
+  ys.forEach((y) => { const [, py] = toPixel(xmin, y); ctx.fillText(fmt(y, 3), 7, py); });
+  ctx.fillText("x0 →", canvas.width - 34, canvas.height - 18);
+  ctx.fillText("↑ x1", 7, 10);
+  ctx.restore();
+  return { x: xs, y: ys };
+}

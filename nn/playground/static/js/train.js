@@ -1,10 +1,10 @@
 // The Train view: data, network settings, play/pause/step/reset, and what training looks like live.
-import { CLASS_COLOURS, canvasPosition, drawLines, drawMap, drawPoints, fmt, projection } from "./draw.js";
+import { CLASS_COLOURS, canvasPosition, drawAxes, drawLines, drawMap, drawPoints, fmt, projection } from "./draw.js";
 import { SVG_NS } from "./graph.js";
 
 const $ = (id) => document.getElementById(id);
 const DATA_CONTROLS = ["dataset", "noise", "points", "data-seed"];
-const NETWORK_CONTROLS = ["hidden", "activation", "loss", "optimizer", "lr", "batch", "l2", "model-seed"];
+const NETWORK_CONTROLS = ["hidden", "activation", "loss", "optimizer", "lr", "batch", "l2", "l1", "model-seed"];
 
 // One name for each thing (docs/playground.md): inputs x0, x1; neuron j of layer i is Li.nj; its
 // weights Li.nj.w0, ... and bias Li.nj.b, as nn labels them. The server's messages name a
@@ -57,11 +57,12 @@ export class TrainView {
       this.sendDataset();
     });
     ["noise", "points", "data-seed"].forEach((id) => $(id).addEventListener("change", () => this.sendDataset()));
-    ["hidden", "activation", "loss", "optimizer", "lr", "batch", "l2", "model-seed"].forEach((id) =>
+    NETWORK_CONTROLS.forEach((id) =>
       $(id).addEventListener("change", () => this.sendConfig()));
     $("clear-points").addEventListener("click", () => connection.send({ type: "clear_points" }));
     $("boundary").addEventListener("click", (event) => this.addPoint(event));
     $("save").addEventListener("click", () => connection.send({ type: "save", name: $("save-name").value.trim() }));
+    $("discretize").addEventListener("change", () => this.drawBoundary());
     $("weight-range").addEventListener("input", () => this.setParam(Number($("weight-range").value)));
     $("weight-value").addEventListener("change", () => this.setParam(Number($("weight-value").value)));
   }
@@ -87,7 +88,7 @@ export class TrainView {
     this.connection.sendLatest({
       type: "config", hidden, activation: $("activation").value, loss: $("loss").value,
       optimizer: $("optimizer").value, lr: Number($("lr").value), batch_size: batch === "" ? null : Number(batch),
-      l2: Number($("l2").value), seed: Number($("model-seed").value),
+      l2: Number($("l2").value), l1: Number($("l1").value), seed: Number($("model-seed").value),
     });
   }
 
@@ -119,7 +120,7 @@ export class TrainView {
     $("noise").value = d.noise; $("points").value = d.points; $("data-seed").value = d.seed;
     $("hidden").value = c.hidden.join(", "); $("activation").value = c.activation; $("loss").value = c.loss;
     $("optimizer").value = c.optimizer; $("lr").value = c.lr; $("batch").value = c.batch_size === null ? "" : c.batch_size;
-    $("l2").value = c.l2; $("model-seed").value = c.seed;
+    $("l2").value = c.l2; $("l1").value = c.l1; $("model-seed").value = c.seed;
   }
 
   // A refused setting: every control goes back to the server's value; those that moved are marked.
@@ -168,8 +169,9 @@ export class TrainView {
   drawBoundary() {
     const canvas = $("boundary"), s = this.state;
     const showNeuron = this.hover && this.neuronMap;
-    drawMap(canvas, showNeuron ? this.neuronMap : s.boundary);
+    drawMap(canvas, showNeuron ? this.neuronMap : s.boundary, { discrete: !showNeuron && $("discretize").checked });
     drawPoints(canvas, s.bounds, s.X, s.y);
+    this.ticks = drawAxes(canvas, s.bounds);
     $("boundary-caption").textContent = showNeuron
       ? `${neuronName(this.hover.layer, this.hover.neuron)}: this neuron's own output over the plane (blue positive, orange negative)`
       : "decision boundary: blue where the model says class 1, orange class 0; click to add a point";
