@@ -137,3 +137,41 @@ def test_axes_discretize_and_the_epoch_counter(browse, live_server):
     assert discrete > 0.85 and discrete > smooth + 0.1 and back == smooth
     # 100 points in batches of 10: steps 1-10 are epoch 1, step 11 starts epoch 2.
     assert epochs == [1] * 10 + [2]
+
+
+def test_the_whole_setup_is_kept_in_the_url_and_a_link_reproduces_it(browse, live_server):
+    setup = ("#dataset=circles&noise=0.05&points=60&data-seed=4&hidden=4,3&activation=tanh&loss=bce_with_logits"
+             "&optimizer=adam&lr=0.03&batch=10&l2=0&l1=0.001&model-seed=2&discretize=1")
+    settled = ("() => { const s = window.gradwalk && window.gradwalk.views.train.state; return s && s.dataset.name === 'circles' && "
+               "s.config.lr === LR && s.network.sizes.join() === '2,4,3,1'; }")
+
+    def scenario(page):
+        page.goto(live_server.url + setup)
+        page.wait_for_function(settled.replace("LR", "0.03"), timeout=30_000)
+        first = page.evaluate("(() => { const s = window.gradwalk.views.train.state; return {dataset: s.dataset, config: s.config, X: s.X}; })()")
+        discretized = page.is_checked("#discretize")
+        page.fill("#lr", "0.2")
+        page.press("#lr", "Tab")
+        page.wait_for_function("() => location.hash.includes('lr=0.2')")
+        link = page.evaluate("location.hash")
+        other = page.context.new_page()
+        other.goto(live_server.url + link)
+        other.wait_for_function(settled.replace("LR", "0.2"), timeout=30_000)
+        second = other.evaluate("(() => { const s = window.gradwalk.views.train.state; return {dataset: s.dataset, config: s.config, X: s.X, network: s.network}; })()")
+        network = page.evaluate("window.gradwalk.views.train.state.network")
+        # A refused value in a link: the error shows and the page keeps the server's setup.
+        bad = page.context.new_page()
+        bad.goto(live_server.url + "#hidden=40")
+        bad.wait_for_selector("#error:not([hidden])")
+        bad.wait_for_function("() => window.gradwalk.views.train.state !== null")
+        refused = bad.text_content("#error-text"), bad.evaluate("window.gradwalk.views.train.state.network.sizes")
+        return first, discretized, link, second, network, refused
+
+    first, discretized, link, second, network, refused = browse(scenario)
+    assert first["dataset"] == {"name": "circles", "noise": 0.05, "points": 60, "seed": 4}
+    assert first["config"] == {"hidden": [4, 3], "activation": "tanh", "loss": "bce_with_logits", "optimizer": "adam",
+                               "lr": 0.03, "batch_size": 10, "l2": 0.0, "l1": 0.001, "seed": 2}
+    assert discretized and "discretize=1" in link and "hidden=4,3" in link
+    assert second["config"] == dict(first["config"], lr=0.2) and second["X"] == first["X"]
+    assert second["network"] == network  # the same data, the same initial weights
+    assert "a hidden layer width must be from 1 to 32, got 40" in refused[0] and refused[1] == [2, 16, 16, 1]

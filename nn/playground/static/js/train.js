@@ -15,6 +15,17 @@ export function parameterLabel(key) {
   return neuronName(parts[1], parts[3]) + (parts[4] === "b" ? ".b" : `.w${parts[5]}`);
 }
 
+// The whole setup in the page's address (#dataset=circles&hidden=8,8&...), so that a link
+// reproduces it: each control's id, and its value as the control shows it.
+const URL_CONTROLS = [...DATA_CONTROLS, ...NETWORK_CONTROLS];
+
+export function setupFromUrl(hash) {
+  const params = new URLSearchParams(hash.replace(/^#/, ""));
+  const setup = {};
+  for (const id of [...URL_CONTROLS, "discretize"]) if (params.has(id)) setup[id] = params.get(id);
+  return Object.keys(setup).length ? setup : null;
+}
+
 // A control whose value the server refused: it shows the server's value again, marked for a while.
 export function markRefused(el) {
   el.classList.add("refused");
@@ -32,6 +43,7 @@ export class TrainView {
     this.neuronMap = null;   // that neuron's map, once it arrived
     this.selected = null;    // the parameter name being edited
     this.networkKey = "";
+    this.fromUrl = setupFromUrl(location.hash);  // applied once the first state arrived
 
     connection.on("state", (m) => this.onState(m));
     connection.on("update", (m) => this.onUpdate(m));
@@ -62,7 +74,7 @@ export class TrainView {
     $("clear-points").addEventListener("click", () => connection.send({ type: "clear_points" }));
     $("boundary").addEventListener("click", (event) => this.addPoint(event));
     $("save").addEventListener("click", () => connection.send({ type: "save", name: $("save-name").value.trim() }));
-    $("discretize").addEventListener("change", () => this.drawBoundary());
+    $("discretize").addEventListener("change", () => { this.drawBoundary(); this.writeUrl(); });
     $("weight-range").addEventListener("input", () => this.setParam(Number($("weight-range").value)));
     $("weight-value").addEventListener("change", () => this.setParam(Number($("weight-value").value)));
   }
@@ -110,6 +122,28 @@ export class TrainView {
     this.showSettings(m);
     $("save-box").hidden = !m.can_save;
     this.applyFrame(m);
+    if (this.fromUrl) this.applyUrlSetup();
+    else this.writeUrl();
+  }
+
+  // The address's setup, sent as if typed into the controls: the server checks it like any.
+  applyUrlSetup() {
+    const setup = this.fromUrl;
+    this.fromUrl = null;
+    for (const [id, value] of Object.entries(setup)) {
+      if (id === "discretize") $(id).checked = value === "1";
+      else $(id).value = value;
+    }
+    if (DATA_CONTROLS.some((id) => id in setup)) this.sendDataset();
+    if (NETWORK_CONTROLS.some((id) => id in setup)) this.sendConfig();
+    this.drawBoundary();
+  }
+
+  writeUrl() {
+    const params = new URLSearchParams();
+    URL_CONTROLS.forEach((id) => params.set(id, $(id).value.replace(/\s+/g, "")));
+    if ($("discretize").checked) params.set("discretize", "1");
+    history.replaceState(null, "", "#" + params.toString().replace(/%2C/g, ","));
   }
 
   // The data and network controls as the server has them.
