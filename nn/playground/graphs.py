@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import math
 
-from nn.playground import adapters, boundary
+from nn.playground import adapters, boundary, metrics
 from nn.playground.layout import LayoutError
 from nn.playground.protocol import PlaygroundError, error_message
 
@@ -123,15 +123,7 @@ class SampleView:
 
 def sample_losses(session) -> list[float]:
     """Every point's loss under the tab's model, as plain numbers (one replayed pass, no graph)."""
-    name, scores = session.config["loss"], boundary.scores(session.model, session.X)
-    if name == "hinge":
-        return [max(0.0, 1.0 - t * s) for s, t in zip(scores, session._targets)]
-    if name == "mse":
-        return [(s - t) ** 2 for s, t in zip(scores, session._targets)]
-    if name == "bce_with_logits":
-        return [max(s, 0.0) + math.log1p(math.exp(-abs(s))) - t * s for s, t in zip(scores, session._targets)]
-    clamped = [min(max(p, BCE_EPS), 1.0 - BCE_EPS) for p in scores]
-    return [-math.log(p) if t else -math.log(1.0 - p) for p, t in zip(clamped, session._targets)]
+    return metrics.point_losses(session.config["loss"], boundary.scores(session.model, session.X), session._targets)
 
 
 def teaching_sample(session) -> int:
@@ -175,13 +167,11 @@ def sample_loss(name: str, out, target):
     elif name == "bce_with_logits":
         loss = out.softplus() - y * out
     else:  # bce, on a sigmoid output; clamped into [eps, 1 - eps] as nn clamps it
-        p = out if BCE_EPS <= out.data <= 1.0 - BCE_EPS else adapters.Value(min(max(out.data, BCE_EPS), 1.0 - BCE_EPS))
+        eps = metrics.BCE_EPS
+        p = out if eps <= out.data <= 1.0 - eps else adapters.Value(min(max(out.data, eps), 1.0 - eps))
         loss = -(y * p.log() + (1.0 - y) * (1.0 - p).log())
     loss.label = "loss"
     return loss
-
-
-BCE_EPS = 1e-7  # nn.losses.binary_cross_entropy's default clamp
 
 
 class Sandbox:

@@ -7,7 +7,8 @@ in the page is found at once.
 
 Message types, with their fields:
 
-    dataset      name (moons|circles|xor|spiral|blobs|yours), noise, points, seed
+    dataset      name (moons|circles|xor|spiral|blobs|yours), noise, points, seed, and optionally
+                 test_ratio (the share of points held out for testing, default 0)
     add_point    x, y, label (0|1)
     clear_points
     config       hidden (list of widths), activation, loss, optimizer, lr, batch_size, l2,
@@ -38,6 +39,7 @@ MAX_NOISE = 2.0
 MAX_SEED = 2**31 - 1
 MAX_COORDINATE = 1e6  # a point or sample input
 MAX_PARAM = 1e6  # a weight typed into the page
+MAX_TEST_RATIO = 0.9  # the share of points held out for testing
 
 DATASETS = ("moons", "circles", "xor", "spiral", "blobs", "yours")  # yours: the X, y given at launch
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
@@ -112,6 +114,7 @@ def _dataset(m):
         "noise": _number(m, "noise", 0.0, MAX_NOISE),
         "points": _int(m, "points", 4, MAX_POINTS),
         "seed": _int(m, "seed", 0, MAX_SEED),
+        "test_ratio": _number(m, "test_ratio", 0.0, MAX_TEST_RATIO) if "test_ratio" in m else 0.0,
     }
 
 
@@ -204,7 +207,7 @@ def _save(m):
 
 # type -> (allowed fields, check); a check of None means the type has no fields.
 _CHECKS = {
-    "dataset": (("name", "noise", "points", "seed"), _dataset),
+    "dataset": (("name", "noise", "points", "seed", "test_ratio"), _dataset),
     "add_point": (("x", "y", "label"), _add_point),
     "clear_points": ((), None),
     "config": (("hidden", "activation", "loss", "optimizer", "lr", "batch_size", "l2", "l1", "seed"), _config),

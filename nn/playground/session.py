@@ -16,14 +16,14 @@ import random
 import time
 
 from nn.layers import MLP
-from nn.playground import adapters, boundary, choices
+from nn.playground import adapters, boundary, choices, metrics
 from nn.playground.graphs import Sandbox, SampleView, settle_drawings
 from nn.playground.layout import Layouts
 from nn.playground.slices import advance
 from nn.playground.launch import Start
 from nn.playground.protocol import MAX_POINTS, PlaygroundError, ProtocolError, error_message, limits
 
-DEFAULT_DATASET = {"name": "moons", "noise": 0.1, "points": 100, "seed": 1}
+DEFAULT_DATASET = {"name": "moons", "noise": 0.1, "points": 100, "seed": 1, "test_ratio": 0.0}
 # micrograd's moons network; with momentum it is right on every point within about 100 steps.
 DEFAULT_CONFIG = {"hidden": [16, 16], "activation": "relu", "loss": "hinge", "optimizer": "momentum", "lr": 0.1,
                   "batch_size": None, "l2": 1e-4, "l1": 0.0, "seed": 0}
@@ -43,14 +43,14 @@ class Session:
         self.playing = False
         self._frame_seconds = 0.0  # what the last frame cost to make
         self._unreported, self._training_seconds, self._frame_due = [], 0.0, False  # training since the last frame
-        self._due_accuracy = None  # (accuracy,) once a costly frame's first slice measured it
+        self._due_accuracy = None  # metrics.measure's figures, once a costly frame's first slice measured them
         self.version = 0  # bumped whenever the model is replaced: the page ignores older updates
         self.config = dict(DEFAULT_CONFIG)
         self.dataset = dict(DEFAULT_DATASET)
         if self.start.data is not None:
             self.X = [list(p) for p in self.start.data[0]]
             self.y = list(self.start.data[1])
-            self.dataset = {"name": "yours", "noise": 0.0, "points": len(self.X), "seed": 0}
+            self.dataset = {"name": "yours", "noise": 0.0, "points": len(self.X), "seed": 0, "test_ratio": 0.0}
         else:
             self.X, self.y = choices.generate(self.dataset)
         self.bounds = choices.bounds(self.X)
@@ -61,6 +61,7 @@ class Session:
         self._shuffler = random.Random(rng_seed)
         self._partial = None  # the step in progress: [its batch, its generator or None]
         self.sample = SampleView()
+        self._data_changed()
         self._new_model()
         self.sandbox = Sandbox()
 
@@ -98,6 +99,7 @@ class Session:
             "config": self.config,
             "X": self.X,
             "y": self.y,
+            "test": self.test,
             "bounds": self.bounds,
             "can_save": self.start.save_dir is not None,
             "numpy": boundary.numpy is not None,
@@ -115,7 +117,7 @@ class Session:
             return []
         if self._frame_due:  # a costly frame gets slices of its own: the accuracy, then the rest
             if self._due_accuracy is None:
-                self._due_accuracy = (self._accuracy(),)
+                self._due_accuracy = self._accuracy()
                 return []
             return self._report()
         started = time.perf_counter()
@@ -214,14 +216,14 @@ class Session:
         if self._partial is not None:
             self._partial[1] = None
 
-    def _next_batch(self) -> list[int]:
-        n = len(self.X)
+    def _next_batch(self) -> list[int]:  # from the training points: the test points are held out
+        n = len(self.train)
         size = min(self.config["batch_size"] or n, n)
         if size == n:
             self.epoch += 1
-            return list(range(n))
+            return list(self.train)
         if self._position + size > len(self._order):
-            self._order = list(range(n))
+            self._order = list(self.train)
             self._shuffler.shuffle(self._order)
             self._position = 0
             self.epoch += 1
@@ -237,8 +239,8 @@ class Session:
 
     def _frame(self, losses) -> dict:
         if losses:
-            accuracy = self._due_accuracy[0] if self._due_accuracy else self._accuracy()
-            self.history.append([self.steps, sum(losses) / len(losses), accuracy])
+            measured = self._due_accuracy or self._accuracy()  # accuracy, test loss, test accuracy
+            self.history.append([self.steps, sum(losses) / len(losses), *measured])
             if len(self.history) > HISTORY_LIMIT:
                 self.history = self.history[::2]
         return {"type": "update", "version": self.version, "playing": self.playing,
@@ -248,15 +250,15 @@ class Session:
         return {
             "steps": self.steps,
             "epoch": self.epoch,
-            "loss": self.history[-1][1] if self.history else None,
-            "accuracy": self.history[-1][2] if self.history else self._accuracy(),
+            **dict(zip(("loss", "accuracy", "test_loss", "test_accuracy"),
+                       self.history[-1][1:] if self.history else (None, *self._accuracy()))),
             "network": self._network(),
             "boundary": {"size": boundary.GRID, "values": self._boundary()},
         }
 
     def _boundary(self) -> list[int]:
         try:
-            return boundary.boundary_map(self.model, self.bounds, *self._decision())
+            return boundary.boundary_map(self.model, self.bounds, *metrics.decision(self.config["loss"]))
         except (ValueError, ArithmeticError):  # weights so large that outputs overflow: no map to show
             return [0] * boundary.GRID ** 2
 
@@ -267,27 +269,13 @@ class Session:
                 "layers": [{"w": [[round(w.data, 6) for w in n.w] for n in layer.neurons],
                             "b": [round(n.b.data, 6) for n in layer.neurons]} for layer in self.model.layers]}
 
-    def _decision(self) -> tuple[float, float]:
-        """The output value at the boundary, and how sharply the map shades away from it: raw
-        scores (hinge, logits) are read at 0, outputs near the 0/1 labels (mse, a sigmoid) at 1/2."""
-        if self.config["loss"] in ("mse", "bce"):
-            return 0.5, 4.0
-        return 0.0, 1.0
-
-    def _accuracy(self):
-        if not self.X:
-            return None
-        threshold = self._decision()[0]
-        try:
-            scores = boundary.scores(self.model, self.X)
-        except (ValueError, ArithmeticError):  # outputs overflow: no class can be read off
-            return None
-        return sum((s > threshold) == (t == 1) for s, t in zip(scores, self.y)) / len(self.X)
+    def _accuracy(self) -> tuple:
+        return metrics.measure(self)
 
     # -- data ---------------------------------------------------------------------------------------
 
     def _on_dataset(self, message):
-        dataset = {k: message[k] for k in ("name", "noise", "points", "seed")}
+        dataset = {k: message.get(k, DEFAULT_DATASET[k]) for k in DEFAULT_DATASET}  # test_ratio is optional
         if dataset["name"] == "yours":
             if self.start.data is None:
                 raise PlaygroundError("there is no data of yours: pass X and y to nn.open_playground")
@@ -323,6 +311,7 @@ class Session:
         self._partial = None
         self.sample.forget()
         self.dataset["points"] = len(self.X)
+        self.train, self.test = metrics.split(len(self.X), self.dataset["test_ratio"], self.dataset["seed"])
 
     # -- the network --------------------------------------------------------------------------------
 

@@ -168,10 +168,44 @@ def test_the_whole_setup_is_kept_in_the_url_and_a_link_reproduces_it(browse, liv
         return first, discretized, link, second, network, refused
 
     first, discretized, link, second, network, refused = browse(scenario)
-    assert first["dataset"] == {"name": "circles", "noise": 0.05, "points": 60, "seed": 4}
+    assert first["dataset"] == {"name": "circles", "noise": 0.05, "points": 60, "seed": 4, "test_ratio": 0}
     assert first["config"] == {"hidden": [4, 3], "activation": "tanh", "loss": "bce_with_logits", "optimizer": "adam",
                                "lr": 0.03, "batch_size": 10, "l2": 0.0, "l1": 0.001, "seed": 2}
     assert discretized and "discretize=1" in link and "hidden=4,3" in link
     assert second["config"] == dict(first["config"], lr=0.2) and second["X"] == first["X"]
     assert second["network"] == network  # the same data, the same initial weights
     assert "a hidden layer width must be from 1 to 32, got 40" in refused[0] and refused[1] == [2, 16, 16, 1]
+
+
+CENTRE = """(i) => { const v = window.gradwalk.views.train, c = document.getElementById('boundary'), [xmin, xmax, ymin, ymax] = v.state.bounds;
+    const px = Math.round((v.state.X[i][0] - xmin) / (xmax - xmin) * c.width), py = Math.round((ymax - v.state.X[i][1]) / (ymax - ymin) * c.height);
+    return [...c.getContext('2d').getImageData(px, py, 1, 1).data.slice(0, 3)]; }"""
+
+
+def test_train_test_split_with_test_figures_and_show_test_data(browse, live_server):
+    def scenario(page):
+        open_page(page, live_server.url)
+        assert page.is_hidden("#test-stats")
+        page.eval_on_selector("#test-ratio", "(el) => { el.value = 0.5; el.dispatchEvent(new Event('input')); "
+                                             "el.dispatchEvent(new Event('change')); }")
+        page.wait_for_function("() => window.gradwalk.views.train.state.test.length > 0")
+        shown_ratio = page.text_content("#test-ratio-value")
+        state = page.evaluate("(() => { const s = window.gradwalk.views.train.state; return {test: s.test, n: s.X.length, ratio: s.dataset.test_ratio}; })()")
+        for _ in range(3):
+            page.click("#step")
+        page.wait_for_function("() => document.getElementById('stat-step').textContent === '3'")
+        figures = page.text_content("#stat-test-loss"), page.text_content("#stat-test-accuracy")
+        held, kept = state["test"][0], next(i for i in range(state["n"]) if i not in state["test"])
+        shown = page.evaluate(f"({CENTRE})({held})"), page.evaluate(f"({CENTRE})({kept})")
+        keep(page, "train-test-split")
+        page.uncheck("#show-test")
+        hidden = page.evaluate(f"({CENTRE})({held})"), page.evaluate(f"({CENTRE})({kept})")
+        return shown_ratio, state, figures, shown, hidden, page.evaluate("location.hash")
+
+    shown_ratio, state, figures, shown, hidden, link = browse(scenario)
+    assert shown_ratio == "50%" and state["ratio"] == 0.5 and 25 < len(state["test"]) < 75
+    assert figures[0] not in ("–", "") and figures[1].endswith("%")
+    white = [255, 255, 255]
+    assert shown[0] == white and shown[1] != white  # a test point is hollow, a training point filled
+    assert hidden[0] != white and hidden[1] == shown[1]  # hidden: the map shows through; training points stay
+    assert "test-ratio=0.5" in link and "show-test=0" in link

@@ -154,7 +154,9 @@ def test_steps_lower_the_loss_and_reset_starts_over(tab):
 
 def test_dataset_add_point_and_clear_points(tab):
     state = ask(tab, {"type": "dataset", "name": "circles", "noise": 0.05, "points": 60, "seed": 3}, "state")
-    assert state["dataset"] == {"name": "circles", "noise": 0.05, "points": 60, "seed": 3} and len(state["X"]) == 60
+    assert state["dataset"] == {"name": "circles", "noise": 0.05, "points": 60, "seed": 3, "test_ratio": 0.0}
+    assert len(state["X"]) == 60
+    assert state["test"] == []  # nothing held out unless asked
     xmin, xmax, ymin, ymax = state["bounds"]
     state = ask(tab, {"type": "add_point", "x": (xmin + xmax) / 2, "y": ymax - 0.01, "label": 0}, "state")
     assert len(state["X"]) == 61 and state["y"][-1] == 0

@@ -47,19 +47,23 @@ export function drawMap(canvas, map, { discrete = false } = {}) {
   ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
 }
 
-export function drawPoints(canvas, bounds, X, y, { ring = null, radius = 4.5 } = {}) {
+// test: per point, whether it is held out for testing (drawn hollow, or not at all unless showTest).
+export function drawPoints(canvas, bounds, X, y, { ring = null, radius = 4.5, test = null, showTest = true } = {}) {
   const ctx = canvas.getContext("2d");
   const { toPixel } = projection(canvas, bounds);
-  ctx.lineWidth = 1;
   for (let i = 0; i < X.length; i++) {
+    const held = test !== null && test[i];
+    if (held && !showTest) continue;
     const [px, py] = toPixel(X[i][0], X[i][1]);
     ctx.beginPath();
     ctx.arc(px, py, radius, 0, 2 * Math.PI);
-    ctx.fillStyle = CLASS_COLOURS[y[i]];
+    ctx.fillStyle = held ? "white" : CLASS_COLOURS[y[i]];
     ctx.fill();
-    ctx.strokeStyle = "white";
+    ctx.lineWidth = held ? 2 : 1;
+    ctx.strokeStyle = held ? CLASS_COLOURS[y[i]] : "white";
     ctx.stroke();
   }
+  ctx.lineWidth = 1;
   if (ring) {
     const [px, py] = toPixel(ring[0], ring[1]);
     ctx.beginPath();

@@ -3,7 +3,7 @@ import { CLASS_COLOURS, canvasPosition, drawAxes, drawLines, drawMap, drawPoints
 import { SVG_NS } from "./graph.js";
 
 const $ = (id) => document.getElementById(id);
-const DATA_CONTROLS = ["dataset", "noise", "points", "data-seed"];
+const DATA_CONTROLS = ["dataset", "noise", "points", "data-seed", "test-ratio"];
 const NETWORK_CONTROLS = ["hidden", "activation", "loss", "optimizer", "lr", "batch", "l2", "l1", "model-seed"];
 
 // One name for each thing (docs/playground.md): inputs x0, x1; neuron j of layer i is Li.nj; its
@@ -18,11 +18,12 @@ export function parameterLabel(key) {
 // The whole setup in the page's address (#dataset=circles&hidden=8,8&...), so that a link
 // reproduces it: each control's id, and its value as the control shows it.
 const URL_CONTROLS = [...DATA_CONTROLS, ...NETWORK_CONTROLS];
+const URL_CHECKS = ["discretize", "show-test"];  // written as 1 or 0
 
 export function setupFromUrl(hash) {
   const params = new URLSearchParams(hash.replace(/^#/, ""));
   const setup = {};
-  for (const id of [...URL_CONTROLS, "discretize"]) if (params.has(id)) setup[id] = params.get(id);
+  for (const id of [...URL_CONTROLS, ...URL_CHECKS]) if (params.has(id)) setup[id] = params.get(id);
   return Object.keys(setup).length ? setup : null;
 }
 
@@ -68,7 +69,9 @@ export class TrainView {
       if (noise !== undefined) $("noise").value = noise;
       this.sendDataset();
     });
-    ["noise", "points", "data-seed"].forEach((id) => $(id).addEventListener("change", () => this.sendDataset()));
+    ["noise", "points", "data-seed", "test-ratio"].forEach((id) => $(id).addEventListener("change", () => this.sendDataset()));
+    $("test-ratio").addEventListener("input", () => this.showRatio());
+    $("show-test").addEventListener("change", () => { this.drawBoundary(); this.writeUrl(); });
     NETWORK_CONTROLS.forEach((id) =>
       $(id).addEventListener("change", () => this.sendConfig()));
     $("clear-points").addEventListener("click", () => connection.send({ type: "clear_points" }));
@@ -89,8 +92,17 @@ export class TrainView {
   sendDataset() {
     this.connection.sendLatest({
       type: "dataset", name: $("dataset").value, noise: Number($("noise").value),
-      points: Number($("points").value), seed: Number($("data-seed").value),
+      points: Number($("points").value), seed: Number($("data-seed").value), test_ratio: Number($("test-ratio").value),
     });
+  }
+
+  showRatio() { $("test-ratio-value").textContent = `${Math.round(100 * Number($("test-ratio").value))}%`; }
+
+  // Per point: is it held out for testing?
+  testMask() {
+    const mask = new Array(this.state.X.length).fill(false);
+    this.state.test.forEach((i) => { mask[i] = true; });
+    return mask;
   }
 
   sendConfig() {
@@ -131,7 +143,7 @@ export class TrainView {
     const setup = this.fromUrl;
     this.fromUrl = null;
     for (const [id, value] of Object.entries(setup)) {
-      if (id === "discretize") $(id).checked = value === "1";
+      if (URL_CHECKS.includes(id)) $(id).checked = value === "1";
       else $(id).value = value;
     }
     if (DATA_CONTROLS.some((id) => id in setup)) this.sendDataset();
@@ -142,7 +154,7 @@ export class TrainView {
   writeUrl() {
     const params = new URLSearchParams();
     URL_CONTROLS.forEach((id) => params.set(id, $(id).value.replace(/\s+/g, "")));
-    if ($("discretize").checked) params.set("discretize", "1");
+    URL_CHECKS.forEach((id) => params.set(id, $(id).checked ? "1" : "0"));
     history.replaceState(null, "", "#" + params.toString().replace(/%2C/g, ","));
   }
 
@@ -152,6 +164,7 @@ export class TrainView {
     $("dataset").value = d.name;
     $("dataset").querySelector("option[value=yours]").hidden = d.name !== "yours";
     $("noise").value = d.noise; $("points").value = d.points; $("data-seed").value = d.seed;
+    $("test-ratio").value = d.test_ratio; this.showRatio();
     $("hidden").value = c.hidden.join(", "); $("activation").value = c.activation; $("loss").value = c.loss;
     $("optimizer").value = c.optimizer; $("lr").value = c.lr; $("batch").value = c.batch_size === null ? "" : c.batch_size;
     $("l2").value = c.l2; $("l1").value = c.l1; $("model-seed").value = c.seed;
@@ -179,7 +192,11 @@ export class TrainView {
     $("stat-step").textContent = m.steps;
     $("stat-epoch").textContent = m.epoch;
     $("stat-loss").textContent = fmt(m.loss);
-    $("stat-accuracy").textContent = m.accuracy === null || m.accuracy === undefined ? "–" : `${(100 * m.accuracy).toFixed(1)}%`;
+    const percent = (a) => (a === null || a === undefined ? "–" : `${(100 * a).toFixed(1)}%`);
+    $("stat-accuracy").textContent = percent(m.accuracy);
+    $("test-stats").hidden = !this.state.test.length;
+    $("stat-test-loss").textContent = fmt(m.test_loss);
+    $("stat-test-accuracy").textContent = percent(m.test_accuracy);
     if (this.hover) this.requestNeuronMap();
     this.draw();
   }
@@ -204,7 +221,7 @@ export class TrainView {
     const canvas = $("boundary"), s = this.state;
     const showNeuron = this.hover && this.neuronMap;
     drawMap(canvas, showNeuron ? this.neuronMap : s.boundary, { discrete: !showNeuron && $("discretize").checked });
-    drawPoints(canvas, s.bounds, s.X, s.y);
+    drawPoints(canvas, s.bounds, s.X, s.y, { test: this.testMask(), showTest: $("show-test").checked });
     this.ticks = drawAxes(canvas, s.bounds);
     $("boundary-caption").textContent = showNeuron
       ? `${neuronName(this.hover.layer, this.hover.neuron)}: this neuron's own output over the plane (blue positive, orange negative)`
@@ -213,9 +230,11 @@ export class TrainView {
 
   drawCurves() {
     const steps = this.history.map((h) => h[0]);
-    drawLines($("loss-plot"), [{ xs: steps, ys: this.history.map((h) => h[1]), colour: "#5f3dc4" }], { yMin: 0, title: "loss" });
-    drawLines($("accuracy-plot"), [{ xs: steps, ys: this.history.map((h) => h[2]), colour: "#2b8a3e" }],
-      { yMin: 0, yMax: 1, title: "accuracy" });
+    const test = this.state.test.length > 0;
+    const series = (k, colour) => [{ xs: steps, ys: this.history.map((h) => h[k]), colour },
+      ...(test ? [{ xs: steps, ys: this.history.map((h) => (h[k + 2] === undefined ? null : h[k + 2])), colour: "#868e96" }] : [])];
+    drawLines($("loss-plot"), series(1, "#5f3dc4"), { yMin: 0, title: test ? "loss (grey: test)" : "loss" });
+    drawLines($("accuracy-plot"), series(2, "#2b8a3e"), { yMin: 0, yMax: 1, title: test ? "accuracy (grey: test)" : "accuracy" });
   }
 
   // The network as columns of neurons; edges coloured by sign and as wide as the weight is large.
