@@ -25,6 +25,9 @@ GRID = 64 if numpy is not None else 24
 NEURON_GRID = 32 if numpy is not None else 16
 """Pixels per side of a single neuron's map (shown while hovering it)."""
 
+THUMBNAIL_GRID = 16 if numpy is not None else 8
+"""Pixels per side of each neuron's thumbnail (all of them at once, beside the network)."""
+
 SHADES = 100
 """Maps are sent as ints in [-SHADES, SHADES]: the sign says which class, the size how sure."""
 
@@ -112,8 +115,19 @@ def neuron_map(model, layer: int, neuron: int, bounds, size: int = NEURON_GRID) 
     """One neuron's output over the plane, scaled so its largest magnitude is a full shade
     (sigmoid outputs are centred on 1/2 first, so its 0.5 is white)."""
     out = layer_outputs(model, grid_points(bounds, size))[layer]
-    values = [float(row[neuron]) for row in out]
-    if model.layers[layer].activation == "sigmoid":
+    return _neuron_shades([float(row[neuron]) for row in out], model.layers[layer].activation)
+
+
+def every_neuron_map(model, bounds, size: int = THUMBNAIL_GRID) -> list:
+    """Every neuron's map (as `neuron_map` makes it), from one pass over the grid: one list per
+    layer, one map per neuron."""
+    outputs = layer_outputs(model, grid_points(bounds, size))
+    return [[_neuron_shades([float(row[j]) for row in out], layer.activation) for j in range(len(layer.neurons))]
+            for layer, out in zip(model.layers, outputs)]
+
+
+def _neuron_shades(values, activation: str) -> list[int]:
+    if activation == "sigmoid":
         values = [2.0 * v - 1.0 for v in values]
     largest = max((abs(v) for v in values), default=0.0)
     if largest == 0.0 or not math.isfinite(largest):

@@ -16,6 +16,7 @@ Message types, with their fields:
     play | pause | step | reset
     set_param    name (a parameter name such as "layers.0.neurons.3.w.1"), value
     neuron_map   layer, neuron
+    neuron_maps  (every neuron's thumbnail at once)
     sample       index (null: the server picks a point whose loss is not 0), and optionally
                  x (the sample's two inputs, moved by the page) and expand (draw every value)
     formula      text, values ({name: number}), plot (a variable name or null), range ([lo, hi])
@@ -217,6 +218,7 @@ _CHECKS = {
     "reset": ((), None),
     "set_param": (("name", "value"), _set_param),
     "neuron_map": (("layer", "neuron"), _neuron_map),
+    "neuron_maps": ((), None),
     "sample": (("index", "x", "expand"), _sample),
     "formula": (("text", "values", "plot", "range"), _formula),
     "save": (("name",), _save),

@@ -369,6 +369,13 @@ class Session:
         return [{"type": "neuron_map", "layer": layer, "neuron": neuron, "size": boundary.NEURON_GRID,
                  "values": values}]
 
+    def _on_neuron_maps(self, message):
+        try:
+            maps = boundary.every_neuron_map(self.model, self.bounds)
+        except (ValueError, ArithmeticError):
+            raise PlaygroundError("the neurons' outputs overflow: reset the network") from None
+        return [{"type": "neuron_maps", "version": self.version, "size": boundary.THUMBNAIL_GRID, "maps": maps}]
+
     def _on_save(self, message):
         return [{"type": "saved", "path": os.fspath(self.start.save(self.model, message["name"]))}]
 

@@ -209,3 +209,29 @@ def test_train_test_split_with_test_figures_and_show_test_data(browse, live_serv
     assert shown[0] == white and shown[1] != white  # a test point is hollow, a training point filled
     assert hidden[0] != white and hidden[1] == shown[1]  # hidden: the map shows through; training points stay
     assert "test-ratio=0.5" in link and "show-test=0" in link
+
+
+def test_every_neurons_thumbnail_is_drawn_in_the_network(browse, live_server):
+    def scenario(page):
+        open_page(page, live_server.url)
+        page.click("#step")
+        page.wait_for_function("() => document.querySelectorAll('#thumbnails canvas').length === 33")
+        page.wait_for_function("""() => [...document.querySelectorAll('#thumbnails canvas')].every((c) => {
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            for (let i = 0; i < d.length; i += 4) if (d[i] !== 255 || d[i + 1] !== 255 || d[i + 2] !== 255) return true;
+            return false; })""")
+        # A thumbnail sits on its neuron's circle.
+        centre = page.evaluate("""(() => { const c = document.querySelector('#network g.neuron circle'), t = document.querySelector('#thumbnails canvas');
+            const a = c.getBoundingClientRect(), b = t.getBoundingClientRect();
+            return [a.x + a.width / 2 - (b.x + b.width / 2), a.y + a.height / 2 - (b.y + b.height / 2)]; })()""")
+        keep(page, "train-thumbnails")
+        page.fill("#hidden", "3")
+        page.press("#hidden", "Tab")
+        page.wait_for_function("() => document.querySelectorAll('#thumbnails canvas').length === 4")
+        page.uncheck("#show-thumbnails")
+        hidden = page.locator("#thumbnails canvas").count()
+        return centre, hidden
+
+    centre, hidden = browse(scenario)
+    assert abs(centre[0]) <= 1 and abs(centre[1]) <= 1
+    assert hidden == 0

@@ -69,3 +69,17 @@ def test_the_ratio_is_checked(ratio, words):
     with pytest.raises(ProtocolError, match=words):
         parse_message(json.dumps({"type": "dataset", "name": "moons", "noise": 0.1, "points": 100, "seed": 1,
                                   "test_ratio": ratio}))
+
+
+def test_every_neuron_map_is_each_neuron_map_at_once():
+    from nn.playground import boundary
+
+    session = Session()
+    session.handle({"type": "step"})
+    reply = session.handle({"type": "neuron_maps"})[0]
+    assert reply["type"] == "neuron_maps" and reply["version"] == session.version
+    assert [len(layer) for layer in reply["maps"]] == [16, 16, 1]
+    for l, layer in enumerate(reply["maps"]):
+        for j, values in enumerate(layer):
+            assert values == boundary.neuron_map(session.model, l, j, session.bounds, reply["size"])
+    assert any(max(map(abs, values)) == boundary.SHADES for values in reply["maps"][0])

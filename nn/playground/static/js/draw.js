@@ -2,6 +2,7 @@
 
 export const CLASS_COLOURS = ["#e8590c", "#1c7ed6"];
 const LIGHT = [[255, 232, 204], [208, 235, 255]];  // the classes' map tints, at full shade
+const STRONG = [[240, 120, 50], [60, 140, 220]];
 const SHADES = 100;  // maps arrive as ints in [-SHADES, SHADES] (see boundary.py)
 
 export function fmt(x, digits = 4) {
@@ -25,7 +26,9 @@ export function projection(canvas, bounds) {
 // A map of size x size shades (row 0 at the top), smoothly scaled to fill the canvas.
 // discrete: each pixel a full shade of its class, as the model's decision (TF Playground's
 // "discretize output").
-export function drawMap(canvas, map, { discrete = false } = {}) {
+// strong: the classes' own colours at full shade (small thumbnails), not the light tints.
+export function drawMap(canvas, map, { discrete = false, strong = false } = {}) {
+  const tints = strong ? STRONG : LIGHT;
   const ctx = canvas.getContext("2d");
   const size = map.size;
   const small = document.createElement("canvas");
@@ -34,7 +37,7 @@ export function drawMap(canvas, map, { discrete = false } = {}) {
   const image = sctx.createImageData(size, size);
   for (let i = 0; i < size * size; i++) {
     const v = discrete ? Math.sign(map.values[i]) : map.values[i] / SHADES;
-    const tint = LIGHT[v > 0 ? 1 : 0];
+    const tint = tints[v > 0 ? 1 : 0];
     const t = Math.min(1, Math.abs(v)) * 0.9;
     image.data[4 * i] = 255 + (tint[0] - 255) * t * 1.15;
     image.data[4 * i + 1] = 255 + (tint[1] - 255) * t * 1.15;

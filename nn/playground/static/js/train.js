@@ -18,7 +18,7 @@ export function parameterLabel(key) {
 // The whole setup in the page's address (#dataset=circles&hidden=8,8&...), so that a link
 // reproduces it: each control's id, and its value as the control shows it.
 const URL_CONTROLS = [...DATA_CONTROLS, ...NETWORK_CONTROLS];
-const URL_CHECKS = ["discretize", "show-test"];  // written as 1 or 0
+const URL_CHECKS = ["discretize", "show-test", "show-thumbnails"];  // written as 1 or 0
 
 export function setupFromUrl(hash) {
   const params = new URLSearchParams(hash.replace(/^#/, ""));
@@ -49,6 +49,7 @@ export class TrainView {
     connection.on("state", (m) => this.onState(m));
     connection.on("update", (m) => this.onUpdate(m));
     connection.on("neuron_map", (m) => this.onNeuronMap(m));
+    connection.on("neuron_maps", (m) => this.onNeuronMaps(m));
     connection.on("saved", (m) => { $("save-result").textContent = "saved " + m.path; });
     connection.on("error", (m) => {
       if (m.request === "play") this.setPlaying(false);
@@ -78,6 +79,7 @@ export class TrainView {
     $("boundary").addEventListener("click", (event) => this.addPoint(event));
     $("save").addEventListener("click", () => connection.send({ type: "save", name: $("save-name").value.trim() }));
     $("discretize").addEventListener("change", () => { this.drawBoundary(); this.writeUrl(); });
+    $("show-thumbnails").addEventListener("change", () => { this.placeThumbnails(); this.requestThumbnails(); this.writeUrl(); });
     $("weight-range").addEventListener("input", () => this.setParam(Number($("weight-range").value)));
     $("weight-value").addEventListener("change", () => this.setParam(Number($("weight-value").value)));
   }
@@ -199,6 +201,35 @@ export class TrainView {
     $("stat-test-accuracy").textContent = percent(m.test_accuracy);
     if (this.hover) this.requestNeuronMap();
     this.draw();
+    this.requestThumbnails();
+  }
+
+  // -- every neuron's thumbnail, drawn over its circle --------------------------------------------------
+
+  requestThumbnails() {
+    if ($("show-thumbnails").checked && this.state) this.connection.sendLatest({ type: "neuron_maps" });
+  }
+
+  placeThumbnails() {
+    const box = $("thumbnails");
+    box.replaceChildren();
+    this.thumbnails = null;
+    if (!$("show-thumbnails").checked || !this.centres) return;
+    this.thumbnails = this.centres.map((layer) => layer.map(([x, y]) => {
+      const canvas = document.createElement("canvas");
+      canvas.width = canvas.height = this.thumbnailSize;
+      Object.assign(canvas.style, { left: `${x - this.thumbnailSize / 2}px`, top: `${y - this.thumbnailSize / 2}px` });
+      box.append(canvas);
+      return canvas;
+    }));
+  }
+
+  onNeuronMaps(m) {
+    if (m.version !== this.version || !this.thumbnails || m.maps.length !== this.thumbnails.length) return;
+    m.maps.forEach((layer, l) => layer.forEach((values, j) => {
+      const canvas = this.thumbnails[l][j];
+      if (canvas) drawMap(canvas, { size: m.size, values }, { strong: true });
+    }));
   }
 
   onNeuronMap(m) {
@@ -299,6 +330,10 @@ export class TrainView {
     }));
     this.selected = null;
     $("weight-editor").hidden = true;
+    // Where each neuron (not the inputs) is drawn, and how big its thumbnail can be.
+    this.centres = net.sizes.slice(1).map((n, l) => Array.from({ length: n }, (_, j) => [x(l + 1), y(l + 1, j)]));
+    this.thumbnailSize = Math.max(8, Math.round(Math.min(26, (H - 30) / Math.max(...net.sizes.slice(1)) - 2)));
+    this.placeThumbnails();
   }
 
   requestNeuronMap() {
