@@ -7,14 +7,17 @@ from __future__ import annotations
 import math
 import random
 
-from nn.playground import boundary
+from nn.playground import boundary, choices
 
 BCE_EPS = 1e-7  # nn.losses.binary_cross_entropy's default clamp
 
 
-def decision(loss: str) -> tuple[float, float]:
+def decision(loss: str, regression: bool = False) -> tuple[float, float]:
     """The output value at the boundary, and how sharply the map shades away from it: raw
-    scores (hinge, logits) are read at 0, outputs near the 0/1 labels (mse, a sigmoid) at 1/2."""
+    scores (hinge, logits) are read at 0, outputs near the 0/1 labels (mse, a sigmoid) at 1/2.
+    A regression's map shows the output itself, its sign as the colour."""
+    if regression:
+        return 0.0, 1.5
     if loss in ("mse", "bce"):
         return 0.5, 4.0
     return 0.0, 1.0
@@ -52,11 +55,13 @@ def measure(session) -> tuple:
         scores = boundary.scores(session.model, session.X)
     except (ValueError, ArithmeticError):  # outputs overflow: no class can be read off
         return None, None, None
+    regression = session.dataset["name"] in choices.REGRESSION  # no classes: no accuracy
     threshold = decision(session.config["loss"])[0]
     right = [(s > threshold) == (t == 1) for s, t in zip(scores, session.y)]
-    accuracy = sum(right[i] for i in session.train) / len(session.train)
+    accuracy = None if regression else sum(right[i] for i in session.train) / len(session.train)
     if not session.test:
         return accuracy, None, None
     losses = point_losses(session.config["loss"], [scores[i] for i in session.test],
                           [session._targets[i] for i in session.test])
-    return accuracy, sum(losses) / len(losses), sum(right[i] for i in session.test) / len(session.test)
+    test_accuracy = None if regression else sum(right[i] for i in session.test) / len(session.test)
+    return accuracy, sum(losses) / len(losses), test_accuracy

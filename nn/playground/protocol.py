@@ -7,7 +7,8 @@ in the page is found at once.
 
 Message types, with their fields:
 
-    dataset      name (moons|circles|xor|spiral|blobs|yours), noise, points, seed, and optionally
+    dataset      name (moons|circles|xor|spiral|blobs, plane|gauss to fit with mse, yours), noise,
+                 points, seed, and optionally
                  test_ratio (the share of points held out for testing, default 0)
     add_point    x, y, label (0|1)
     clear_points
@@ -42,7 +43,7 @@ MAX_COORDINATE = 1e6  # a point or sample input
 MAX_PARAM = 1e6  # a weight typed into the page
 MAX_TEST_RATIO = 0.9  # the share of points held out for testing
 
-DATASETS = ("moons", "circles", "xor", "spiral", "blobs", "yours")  # yours: the X, y given at launch
+DATASETS = ("moons", "circles", "xor", "spiral", "blobs", "plane", "gauss", "yours")  # yours: the X, y given at launch
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 LOSSES = ("hinge", "bce_with_logits", "mse", "bce")
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")

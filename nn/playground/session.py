@@ -100,6 +100,7 @@ class Session:
             "X": self.X,
             "y": self.y,
             "test": self.test,
+            "regression": self._regression(),
             "bounds": self.bounds,
             "can_save": self.start.save_dir is not None,
             "numpy": boundary.numpy is not None,
@@ -252,25 +253,21 @@ class Session:
             "epoch": self.epoch,
             **dict(zip(("loss", "accuracy", "test_loss", "test_accuracy"),
                        self.history[-1][1:] if self.history else (None, *self._accuracy()))),
-            "network": self._network(),
+            "network": choices.network_picture(self.model),
             "boundary": {"size": boundary.GRID, "values": self._boundary()},
         }
 
     def _boundary(self) -> list[int]:
         try:
-            return boundary.boundary_map(self.model, self.bounds, *metrics.decision(self.config["loss"]))
+            return boundary.boundary_map(self.model, self.bounds, *metrics.decision(self.config["loss"], self._regression()))
         except (ValueError, ArithmeticError):  # weights so large that outputs overflow: no map to show
             return [0] * boundary.GRID ** 2
 
-    def _network(self) -> dict:
-        return {"sizes": [self.model.nin] + list(self.model.nouts),
-                "activation": self.model.activation,
-                "output_activation": self.model.output_activation,
-                "layers": [{"w": [[round(w.data, 6) for w in n.w] for n in layer.neurons],
-                            "b": [round(n.b.data, 6) for n in layer.neurons]} for layer in self.model.layers]}
-
     def _accuracy(self) -> tuple:
         return metrics.measure(self)
+
+    def _regression(self) -> bool:
+        return self.dataset["name"] in choices.REGRESSION
 
     # -- data ---------------------------------------------------------------------------------------
 
@@ -283,12 +280,16 @@ class Session:
         else:
             self.X, self.y = choices.generate(dataset)
         self.dataset = dataset
+        if self._regression():
+            self.config["loss"] = "mse"  # numbers to fit, not classes
         self.bounds = choices.bounds(self.X)
         self._data_changed()
         self._new_model()  # other data is another experiment: a fresh network, step counter and curves
         return [self.state()]
 
     def _on_add_point(self, message):
+        if self._regression():
+            raise PlaygroundError("a click adds a point of class 0 or 1; the points of a regression data set carry numbers")
         if len(self.X) >= MAX_POINTS:
             raise PlaygroundError(f"there are already {MAX_POINTS} points, the limit")
         xmin, xmax, ymin, ymax = self.bounds
@@ -317,6 +318,8 @@ class Session:
 
     def _on_config(self, message):
         new = {k: message.get(k, DEFAULT_CONFIG[k]) for k in DEFAULT_CONFIG}  # l1 is optional
+        if self._regression() and new["loss"] != "mse":
+            raise PlaygroundError(f"the {self.dataset['name']} data set is fitted with mse (mean squared error), not {new['loss']}")
         old = self.config
         self.config = new
         if choices.architecture(new) != choices.architecture(old) or new["seed"] != old["seed"]:

@@ -235,3 +235,26 @@ def test_every_neurons_thumbnail_is_drawn_in_the_network(browse, live_server):
     centre, hidden = browse(scenario)
     assert abs(centre[0]) <= 1 and abs(centre[1]) <= 1
     assert hidden == 0
+
+
+def test_a_regression_data_set_trains_with_mse(browse, live_server):
+    def scenario(page):
+        open_page(page, live_server.url)
+        page.select_option("#dataset", "gauss")
+        page.wait_for_function("() => window.gradwalk.views.train.state.regression === true")
+        loss_choice = page.input_value("#loss")
+        page.click("#play")
+        page.wait_for_function("() => Number(document.getElementById('stat-step').textContent) >= 60", timeout=120_000)
+        page.click("#play")
+        history = page.evaluate("window.gradwalk.views.train.history")
+        accuracy, caption = page.text_content("#stat-accuracy"), page.text_content("#boundary-caption")
+        keep(page, "train-regression")
+        page.select_option("#loss", "hinge")  # refused: the page goes back to mse
+        page.wait_for_selector("#error:not([hidden])")
+        error, back = page.text_content("#error-text"), page.input_value("#loss")
+        return loss_choice, history, accuracy, caption, error, back
+
+    loss_choice, history, accuracy, caption, error, back = browse(scenario)
+    assert loss_choice == "mse" and accuracy == "–" and "output over the plane" in caption
+    assert history[-1][1] < history[0][1] / 2  # the squared error falls
+    assert "fitted with mse" in error and back == "mse"

@@ -97,7 +97,8 @@ export class BackpropView {
     $("bp-x0-value").textContent = fmt(m.x[0], 3);
     $("bp-x1-value").textContent = fmt(m.x[1], 3);
     const rootData = m.data[m.root].replace("data ", "");
-    $("bp-info").textContent = `point ${m.index}, class ${m.label}: the network outputs ${fmt(m.output)}, ` +
+    const label = this.state && this.state.regression ? `target ${fmt(m.label)}` : `class ${m.label}`;
+    $("bp-info").textContent = `point ${m.index}, ${label}: the network outputs ${fmt(m.output)}, ` +
       `${m.loss_name} loss ${rootData}. ${m.grouping === "collapse" ? "(A big network: one box per neuron; tick \"draw every value\" to see inside.)" : ""}`;
     $("bp-why-zero").hidden = !m.why_zero;
     $("bp-why-zero").textContent = m.why_zero || "";
@@ -109,6 +110,7 @@ export class BackpropView {
     if (!this.state) return;
     const canvas = $("bp-map");
     drawMap(canvas, this.state.boundary);
-    drawPoints(canvas, this.state.bounds, this.state.X, this.state.y, { radius: 3.5, ring: this.sample ? this.sample.x : null });
+    drawPoints(canvas, this.state.bounds, this.state.X, this.state.y,
+      { radius: 3.5, ring: this.sample ? this.sample.x : null, values: this.state.regression });
   }
 }

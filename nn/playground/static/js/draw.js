@@ -51,7 +51,8 @@ export function drawMap(canvas, map, { discrete = false, strong = false } = {}) 
 }
 
 // test: per point, whether it is held out for testing (drawn hollow, or not at all unless showTest).
-export function drawPoints(canvas, bounds, X, y, { ring = null, radius = 4.5, test = null, showTest = true } = {}) {
+// values: the labels are numbers (a regression), coloured from orange (-1) through grey to blue (+1).
+export function drawPoints(canvas, bounds, X, y, { ring = null, radius = 4.5, test = null, showTest = true, values = false } = {}) {
   const ctx = canvas.getContext("2d");
   const { toPixel } = projection(canvas, bounds);
   for (let i = 0; i < X.length; i++) {
@@ -60,10 +61,11 @@ export function drawPoints(canvas, bounds, X, y, { ring = null, radius = 4.5, te
     const [px, py] = toPixel(X[i][0], X[i][1]);
     ctx.beginPath();
     ctx.arc(px, py, radius, 0, 2 * Math.PI);
-    ctx.fillStyle = held ? "white" : CLASS_COLOURS[y[i]];
+    const colour = values ? valueColour(y[i]) : CLASS_COLOURS[y[i]];
+    ctx.fillStyle = held ? "white" : colour;
     ctx.fill();
     ctx.lineWidth = held ? 2 : 1;
-    ctx.strokeStyle = held ? CLASS_COLOURS[y[i]] : "white";
+    ctx.strokeStyle = held ? colour : "white";
     ctx.stroke();
   }
   ctx.lineWidth = 1;
@@ -75,6 +77,12 @@ export function drawPoints(canvas, bounds, X, y, { ring = null, radius = 4.5, te
     ctx.strokeStyle = "#212529";
     ctx.stroke();
   }
+}
+
+export function valueColour(v) {
+  const t = Math.max(-1, Math.min(1, v)), grey = [173, 181, 189];
+  const end = t >= 0 ? [28, 126, 214] : [232, 89, 12], a = Math.abs(t);
+  return `rgb(${grey.map((g, k) => Math.round(g + (end[k] - g) * a)).join(",")})`;
 }
 
 // Index of the point nearest to pixel (px, py), if it is within `reach` pixels.

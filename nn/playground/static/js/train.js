@@ -66,7 +66,7 @@ export class TrainView {
     $("reset").addEventListener("click", () => connection.send({ type: "reset" }));
     $("new-data").addEventListener("click", () => this.sendDataset());
     $("dataset").addEventListener("change", () => {
-      const noise = { moons: 0.1, circles: 0.05, xor: 0.1, spiral: 0.05, blobs: 0.5 }[$("dataset").value];
+      const noise = { moons: 0.1, circles: 0.05, xor: 0.1, spiral: 0.05, blobs: 0.5, plane: 0.1, gauss: 0.1 }[$("dataset").value];
       if (noise !== undefined) $("noise").value = noise;
       this.sendDataset();
     });
@@ -252,11 +252,12 @@ export class TrainView {
     const canvas = $("boundary"), s = this.state;
     const showNeuron = this.hover && this.neuronMap;
     drawMap(canvas, showNeuron ? this.neuronMap : s.boundary, { discrete: !showNeuron && $("discretize").checked });
-    drawPoints(canvas, s.bounds, s.X, s.y, { test: this.testMask(), showTest: $("show-test").checked });
+    drawPoints(canvas, s.bounds, s.X, s.y, { test: this.testMask(), showTest: $("show-test").checked, values: s.regression });
     this.ticks = drawAxes(canvas, s.bounds);
     $("boundary-caption").textContent = showNeuron
       ? `${neuronName(this.hover.layer, this.hover.neuron)}: this neuron's own output over the plane (blue positive, orange negative)`
-      : "decision boundary: blue where the model says class 1, orange class 0; click to add a point";
+      : s.regression ? "the model's output over the plane: blue positive, orange negative (points coloured by their value)"
+        : "decision boundary: blue where the model says class 1, orange class 0; click to add a point";
   }
 
   drawCurves() {
