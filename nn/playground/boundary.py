@@ -13,6 +13,7 @@ import math
 import weakref
 
 from engine import Value, no_grad, trace
+from nn.playground import features
 
 try:
     import numpy
@@ -54,12 +55,24 @@ def layer_outputs(model, points) -> list:
 
 
 _TAPES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> its recorded tape
+_FEATURES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> the features it reads
+
+
+def use_features(model, names) -> None:
+    """From now on, `model` is fed the feature columns `names` of each point (see `features`)."""
+    if _FEATURES.get(model, features.PLAIN) != list(names):
+        _FEATURES[model] = list(names)
+        _TAPES.pop(model, None)
+
+
+def _inputs(model, x0, x1) -> list:
+    return features.expand(_FEATURES.get(model, features.PLAIN), x0, x1)
 
 
 def _layer_outputs_numpy(model, points) -> list:
     tape = _TAPES.get(model)
     if tape is None:
-        tape = _TAPES[model] = trace(lambda x0, x1: _every_neuron(model, [x0, x1]), 0.0, 0.0)
+        tape = _TAPES[model] = trace(lambda x0, x1: _every_neuron(model, _inputs(model, x0, x1)), 0.0, 0.0)
     # grouped=False: one numpy array per node, elementwise. The grouped replay multiplies
     # matrices with a multithreaded BLAS whose threads keep spinning afterwards; on a 2-core
     # machine that halved the speed of the training steps running between two maps (measured:
@@ -86,7 +99,7 @@ def _layer_outputs_engine(model, points) -> list:
     outputs = [[] for _ in model.layers]
     with no_grad():
         for point in points:
-            a = [Value(c) for c in point]
+            a = [Value(c) for c in _inputs(model, *point)]
             for k, layer in enumerate(model.layers):
                 a = layer(a)
                 outputs[k].append([v.data for v in a])

@@ -9,6 +9,7 @@ import random
 from nn import losses as _losses
 from nn.datasets import make_blobs, make_circles, make_moons, make_spiral, make_xor
 from nn.optim import SGD, Adam, RMSprop
+from nn.playground import features
 from nn.playground.protocol import LOSSES
 
 GENERATORS = {"moons": make_moons, "circles": make_circles, "xor": make_xor, "spiral": make_spiral,
@@ -50,11 +51,12 @@ def bounds(X) -> list[float]:
 
 
 def architecture(config) -> tuple:
-    return (tuple(config["hidden"]), config["activation"], config["loss"] == "bce")
+    return (tuple(config["hidden"]), config["activation"], config["loss"] == "bce", tuple(config["features"]))
 
 
 def architecture_of(model) -> tuple:
-    return (tuple(model.nouts[:-1]), model.activation, model.output_activation == "sigmoid")
+    """A launch model reads the point itself: it has 2 inputs."""
+    return (tuple(model.nouts[:-1]), model.activation, model.output_activation == "sigmoid", tuple(features.PLAIN))
 
 
 def optimizer(config, params):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import math
 
-from nn.playground import adapters, boundary, metrics
+from nn.playground import adapters, boundary, features, metrics
 from nn.playground.layout import LayoutError
 from nn.playground.protocol import PlaygroundError, error_message
 
@@ -112,7 +112,7 @@ class SampleView:
         x = message["x"] or session.X[index]
         self.model.zero_grad()
         inputs = [adapters.Value(x[0], "x0"), adapters.Value(x[1], "x1")]
-        out = self.model(inputs)
+        out = self.model(features.expand(session.config["features"], *inputs, label=True))
         loss = sample_loss(session.config["loss"], out, session._targets[index])
         reply = {"type": "sample", "index": index, "x": [inputs[0].data, inputs[1].data], "label": session.y[index],
                  "loss_name": session.config["loss"], "output": out.data, "expand": expand,

@@ -13,7 +13,8 @@ Message types, with their fields:
     add_point    x, y, label (0|1)
     clear_points
     config       hidden (list of widths), activation, loss, optimizer, lr, batch_size, l2,
-                 l1 (optional, default 0), seed
+                 l1 (optional, default 0), seed, features (optional: the feature columns, default
+                 ["x0", "x1"]; see `features.FEATURES`)
     play | pause | step | reset
     set_param    name (a parameter name such as "layers.0.neurons.3.w.1"), value
     neuron_map   layer, neuron
@@ -31,6 +32,7 @@ import math
 import re
 
 from nn.playground.adapters import MAX_FORMULA_CHARS, MAX_MAGNITUDE, MAX_VARIABLES
+from nn.playground.features import FEATURES, PLAIN as PLAIN_FEATURES
 
 MAX_MESSAGE_CHARS = 16_000  # the largest real message is a formula of MAX_FORMULA_CHARS
 MAX_POINTS = 2000
@@ -142,7 +144,14 @@ def _config(m):
         "l2": _number(m, "l2", 0.0, 1.0),
         "l1": _number(m, "l1", 0.0, 1.0) if "l1" in m else 0.0,
         "seed": _int(m, "seed", 0, MAX_SEED),
+        "features": _features(m["features"]) if "features" in m else list(PLAIN_FEATURES),
     }
+
+
+def _features(names) -> list:
+    if not isinstance(names, list) or not names or any(not isinstance(n, str) or n not in FEATURES for n in names):
+        raise ProtocolError(f"config: features must be a non-empty list of {', '.join(FEATURES)}, got {_short(names)}")
+    return [name for name in FEATURES if name in names]  # each once, in the page's order
 
 
 def _set_param(m):
@@ -212,7 +221,8 @@ _CHECKS = {
     "dataset": (("name", "noise", "points", "seed", "test_ratio"), _dataset),
     "add_point": (("x", "y", "label"), _add_point),
     "clear_points": ((), None),
-    "config": (("hidden", "activation", "loss", "optimizer", "lr", "batch_size", "l2", "l1", "seed"), _config),
+    "config": (("hidden", "activation", "loss", "optimizer", "lr", "batch_size", "l2", "l1", "seed", "features"),
+               _config),
     "play": ((), None),
     "pause": ((), None),
     "step": ((), None),

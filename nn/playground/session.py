@@ -16,7 +16,7 @@ import random
 import time
 
 from nn.layers import MLP
-from nn.playground import adapters, boundary, choices, metrics
+from nn.playground import adapters, boundary, choices, features, metrics
 from nn.playground.graphs import Sandbox, SampleView, settle_drawings
 from nn.playground.layout import Layouts
 from nn.playground.slices import advance
@@ -26,7 +26,7 @@ from nn.playground.protocol import MAX_POINTS, PlaygroundError, ProtocolError, e
 DEFAULT_DATASET = {"name": "moons", "noise": 0.1, "points": 100, "seed": 1, "test_ratio": 0.0}
 # micrograd's moons network; with momentum it is right on every point within about 100 steps.
 DEFAULT_CONFIG = {"hidden": [16, 16], "activation": "relu", "loss": "hinge", "optimizer": "momentum", "lr": 0.1,
-                  "batch_size": None, "l2": 1e-4, "l1": 0.0, "seed": 0}
+                  "batch_size": None, "l2": 1e-4, "l1": 0.0, "seed": 0, "features": features.PLAIN}
 
 WHOLE_STEP_WORK = 60_000  # samples times parameters of a step done at once (2-16-16-1 on 100 points: 33,700)
 CHUNK_WORK = 10_000  # ... and per chunk of a bigger step (about 10 ms of engine work)
@@ -200,7 +200,8 @@ class Session:
     def _step_chunks(self, batch):
         """One optimizer step on `batch`, as a generator yielding between chunks of the batch: the
         largest network on 2,000 points takes seconds a step, and other tabs must not wait."""
-        X, targets = [self.X[i] for i in batch], [self._targets[i] for i in batch]
+        X = [features.expand(self.config["features"], *self.X[i]) for i in batch]
+        targets = [self._targets[i] for i in batch]
         params = len(self.optimizer.params)
         try:
             if len(batch) * params <= WHOLE_STEP_WORK:
@@ -341,8 +342,9 @@ class Session:
         else:
             hidden, act = self.config["hidden"], self.config["activation"]
             out = "sigmoid" if self.config["loss"] == "bce" else "linear"
-            self.model = MLP(2, hidden + [1], activation=act, output_activation=out,
+            self.model = MLP(len(self.config["features"]), hidden + [1], activation=act, output_activation=out,
                              init="he" if act == "relu" else "xavier", seed=self.config["seed"])
+        boundary.use_features(self.model, self.config["features"])
         self.optimizer = choices.optimizer(self.config, self.model.parameters())
         self._loss_fn = choices.loss_function(self.config["loss"])
         self._targets = choices.targets(self.config["loss"], self.y)

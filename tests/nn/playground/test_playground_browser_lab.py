@@ -258,3 +258,34 @@ def test_a_regression_data_set_trains_with_mse(browse, live_server):
     assert loss_choice == "mse" and accuracy == "–" and "output over the plane" in caption
     assert history[-1][1] < history[0][1] / 2  # the squared error falls
     assert "fitted with mse" in error and back == "mse"
+
+
+def test_feature_columns_feed_the_network(browse, live_server):
+    def scenario(page):
+        open_page(page, live_server.url)
+        page.select_option("#dataset", "circles")
+        page.wait_for_function("() => window.gradwalk.views.train.state.dataset.name === 'circles'")
+        page.check("#features input[value='x0²']")
+        page.wait_for_function("() => window.gradwalk.views.train.state.network.sizes[0] === 3")
+        page.check("#features input[value='x1²']")
+        page.uncheck("#features input[value='x0']")
+        page.uncheck("#features input[value='x1']")
+        page.wait_for_function("() => window.gradwalk.views.train.state.config.features.join() === 'x0²,x1²'")
+        inputs = page.evaluate("[...document.querySelectorAll('#network g.input text')].map(t => t.textContent)")
+        link = page.evaluate("location.hash")
+        page.click("#play")
+        page.wait_for_function("() => Number(document.getElementById('stat-step').textContent) >= 40", timeout=120_000)
+        page.click("#play")
+        keep(page, "train-features")
+        page.uncheck("#features input[value='x0²']")
+        page.wait_for_function("() => window.gradwalk.views.train.state.config.features.join() === 'x1²'")
+        # Nothing left: refused, and the box comes back (too fast for a click to see it go).
+        page.eval_on_selector("#features input[value='x1²']", "(b) => { b.checked = false; b.dispatchEvent(new Event('change')); }")
+        page.wait_for_selector("#error:not([hidden])")
+        error = page.text_content("#error-text")
+        back = page.evaluate("[...document.querySelectorAll('#features input')].filter(b => b.checked).map(b => b.value)")
+        return inputs, link, error, back
+
+    inputs, link, error, back = browse(scenario)
+    assert inputs == ["x0²", "x1²"] and "features=x0%C2%B2,x1%C2%B2" in link
+    assert "features must be a non-empty list" in error and back == ["x1²"]

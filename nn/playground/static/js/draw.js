@@ -178,7 +178,7 @@ export function drawAxes(canvas, bounds) {
   ctx.textAlign = "left"; ctx.textBaseline = "middle";
   ys.forEach((y) => { const [, py] = toPixel(xmin, y); ctx.fillText(fmt(y, 3), 7, py); });
   ctx.fillText("x0 →", canvas.width - 34, canvas.height - 18);
-  ctx.fillText("↑ x1", 7, 10);
+  ctx.fillText("↑ x1", 34, 10);
   ctx.restore();
   return { x: xs, y: ys };
 }

@@ -23,9 +23,13 @@ const URL_CHECKS = ["discretize", "show-test", "show-thumbnails"];  // written a
 export function setupFromUrl(hash) {
   const params = new URLSearchParams(hash.replace(/^#/, ""));
   const setup = {};
-  for (const id of [...URL_CONTROLS, ...URL_CHECKS]) if (params.has(id)) setup[id] = params.get(id);
+  for (const id of [...URL_CONTROLS, ...URL_CHECKS, "features"]) if (params.has(id)) setup[id] = params.get(id);
   return Object.keys(setup).length ? setup : null;
 }
+
+const featureBoxes = () => [...document.querySelectorAll("#features input")];
+const checkedFeatures = () => featureBoxes().filter((box) => box.checked).map((box) => box.value);
+function setFeatures(names) { featureBoxes().forEach((box) => { box.checked = names.includes(box.value); }); }
 
 // A control whose value the server refused: it shows the server's value again, marked for a while.
 export function markRefused(el) {
@@ -73,6 +77,7 @@ export class TrainView {
     ["noise", "points", "data-seed", "test-ratio"].forEach((id) => $(id).addEventListener("change", () => this.sendDataset()));
     $("test-ratio").addEventListener("input", () => this.showRatio());
     $("show-test").addEventListener("change", () => { this.drawBoundary(); this.writeUrl(); });
+    featureBoxes().forEach((box) => box.addEventListener("change", () => this.sendConfig()));
     NETWORK_CONTROLS.forEach((id) =>
       $(id).addEventListener("change", () => this.sendConfig()));
     $("clear-points").addEventListener("click", () => connection.send({ type: "clear_points" }));
@@ -114,7 +119,7 @@ export class TrainView {
     this.connection.sendLatest({
       type: "config", hidden, activation: $("activation").value, loss: $("loss").value,
       optimizer: $("optimizer").value, lr: Number($("lr").value), batch_size: batch === "" ? null : Number(batch),
-      l2: Number($("l2").value), l1: Number($("l1").value), seed: Number($("model-seed").value),
+      l2: Number($("l2").value), l1: Number($("l1").value), seed: Number($("model-seed").value), features: checkedFeatures(),
     });
   }
 
@@ -145,11 +150,12 @@ export class TrainView {
     const setup = this.fromUrl;
     this.fromUrl = null;
     for (const [id, value] of Object.entries(setup)) {
-      if (URL_CHECKS.includes(id)) $(id).checked = value === "1";
+      if (id === "features") setFeatures(value.split(","));
+      else if (URL_CHECKS.includes(id)) $(id).checked = value === "1";
       else $(id).value = value;
     }
     if (DATA_CONTROLS.some((id) => id in setup)) this.sendDataset();
-    if (NETWORK_CONTROLS.some((id) => id in setup)) this.sendConfig();
+    if ([...NETWORK_CONTROLS, "features"].some((id) => id in setup)) this.sendConfig();
     this.drawBoundary();
   }
 
@@ -157,6 +163,7 @@ export class TrainView {
     const params = new URLSearchParams();
     URL_CONTROLS.forEach((id) => params.set(id, $(id).value.replace(/\s+/g, "")));
     URL_CHECKS.forEach((id) => params.set(id, $(id).checked ? "1" : "0"));
+    params.set("features", checkedFeatures().join(","));
     history.replaceState(null, "", "#" + params.toString().replace(/%2C/g, ","));
   }
 
@@ -169,7 +176,7 @@ export class TrainView {
     $("test-ratio").value = d.test_ratio; this.showRatio();
     $("hidden").value = c.hidden.join(", "); $("activation").value = c.activation; $("loss").value = c.loss;
     $("optimizer").value = c.optimizer; $("lr").value = c.lr; $("batch").value = c.batch_size === null ? "" : c.batch_size;
-    $("l2").value = c.l2; $("l1").value = c.l1; $("model-seed").value = c.seed;
+    $("l2").value = c.l2; $("l1").value = c.l1; $("model-seed").value = c.seed; setFeatures(c.features);
   }
 
   // A refused setting: every control goes back to the server's value; those that moved are marked.
@@ -273,7 +280,7 @@ export class TrainView {
   drawNetwork() {
     const net = this.state.network;
     const svg = $("network");
-    const key = net.sizes.join("-");
+    const key = net.sizes.join("-") + this.state.config.features.join();
     if (key !== this.networkKey) this.buildNetwork(net);
     let largest = 1e-9;
     net.layers.forEach((layer) => layer.w.forEach((row) => row.forEach((w) => { largest = Math.max(largest, Math.abs(w)); })));
@@ -293,7 +300,8 @@ export class TrainView {
   buildNetwork(net) {
     const svg = $("network");
     svg.replaceChildren();
-    this.networkKey = net.sizes.join("-");
+    this.networkKey = net.sizes.join("-") + this.state.config.features.join();
+    const inputs = this.state.config.features;
     const W = 440, H = 400, columns = net.sizes.length;
     const x = (c) => 30 + (c * (W - 60)) / (columns - 1);
     const y = (c, j) => { const n = net.sizes[c]; return H / 2 + (j - (n - 1) / 2) * Math.min(44, (H - 30) / n); };
@@ -307,7 +315,7 @@ export class TrainView {
         const name = `layers.${l}.neurons.${j}.w.${i}`;
         const line = svgElement("line", { x1: x(l), y1: y(l, i), x2: x(l + 1), y2: y(l + 1, j), class: "edge" });
         const hit = svgElement("line", { x1: x(l), y1: y(l, i), x2: x(l + 1), y2: y(l + 1, j), class: "edge-hit" });
-        hit.append(svgElement("title", {}, `${parameterLabel(name)}: the weight from ${l === 0 ? "x" + i : neuronName(l - 1, i)} into ${neuronName(l, j)}`));
+        hit.append(svgElement("title", {}, `${parameterLabel(name)}: the weight from ${l === 0 ? inputs[i] : neuronName(l - 1, i)} into ${neuronName(l, j)}`));
         hit.addEventListener("click", () => this.showEditor(name));
         edgeLayer.append(line, hit);
         line.dataset.name = name;
@@ -317,7 +325,7 @@ export class TrainView {
     this.neurons = net.sizes.map((n, c) => Array.from({ length: n }, (_, j) => {
       const g = svgElement("g", { class: c === 0 ? "input" : "neuron" });
       g.append(svgElement("circle", { cx: x(c), cy: y(c, j), r: radius, fill: "white", stroke: "#343a40", "stroke-width": 1.2 }));
-      if (c === 0) g.append(svgElement("text", { x: x(c) - radius - 4, y: y(c, j) + 4, "text-anchor": "end" }, `x${j}`));
+      if (c === 0) g.append(svgElement("text", { x: x(c) - radius - 4, y: y(c, j) + 4, "text-anchor": "end" }, inputs[j]));
       if (c === columns - 1) g.append(svgElement("text", { x: x(c) + radius + 4, y: y(c, j) + 4 }, "out"));
       if (c > 0) {
         const where = { layer: c - 1, neuron: j };
