@@ -153,3 +153,25 @@ def test_twenty_tabs_connecting_at_once_get_sixteen_seats():
     assert kinds.count("state") == 16 and kinds.count("error") == 4
     assert all("already serves 16 tabs" in m["message"] for m in first if m["type"] == "error")
     assert after["type"] == "state"
+
+
+def test_a_new_drawing_is_handed_out_before_the_steps_are_recorded():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nn.playground.graphs import PendingDrawing
+
+    handed = []
+    session = Session()
+    work = session.work({"type": "sample", "index": 2, "x": None})
+    done, replies = advance(work, float("inf"), on_yield=handed.append)
+    assert done and len(handed) == 1 and isinstance(handed[0], PendingDrawing) and replies[0]["svg"] is handed[0]
+    with ThreadPoolExecutor(1) as pool:
+        handed[0].start(pool, lambda source: "<svg/>" if source.startswith("digraph") else None)
+        first = handed[0].layout
+        handed[0].start(pool, lambda source: "again")  # started once only
+        assert handed[0].layout is first and first.result() == "<svg/>"
+    handed[0].settle(first.result())
+    # The same shape again: no drawing, nothing handed out.
+    again = []
+    advance(session.work({"type": "sample", "index": 2, "x": [0.0, 0.0]}), float("inf"), on_yield=again.append)
+    assert again == []
