@@ -46,7 +46,7 @@ def test_press_play_and_the_loss_falls_and_the_boundary_changes(browse, live_ser
 
     history, before, after, shot, canvas, play_label = browse(scenario)
     (tmp_path / "train.png").write_bytes(shot)
-    losses = [loss for _, loss, _ in history]
+    losses = [row[1] for row in history]  # step, loss, accuracy, test loss, test accuracy
     assert len(losses) >= 2 and losses[-1] < losses[0]
     assert after != before, "the decision boundary did not change while training"
     assert "play" in play_label

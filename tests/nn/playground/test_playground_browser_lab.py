@@ -170,7 +170,7 @@ def test_the_whole_setup_is_kept_in_the_url_and_a_link_reproduces_it(browse, liv
     first, discretized, link, second, network, refused = browse(scenario)
     assert first["dataset"] == {"name": "circles", "noise": 0.05, "points": 60, "seed": 4, "test_ratio": 0}
     assert first["config"] == {"hidden": [4, 3], "activation": "tanh", "loss": "bce_with_logits", "optimizer": "adam",
-                               "lr": 0.03, "batch_size": 10, "l2": 0.0, "l1": 0.001, "seed": 2}
+                               "lr": 0.03, "batch_size": 10, "l2": 0.0, "l1": 0.001, "seed": 2, "features": ["x0", "x1"]}
     assert discretized and "discretize=1" in link and "hidden=4,3" in link
     assert second["config"] == dict(first["config"], lr=0.2) and second["X"] == first["X"]
     assert second["network"] == network  # the same data, the same initial weights
