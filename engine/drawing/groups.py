@@ -29,8 +29,9 @@ ORDER_KEEPING = {"mclimit": "0.01"}
 """Graph attributes for a grouped drawing. In a network every neuron of a layer connects to the
 same boxes, so any order of them crosses the same number of edges, and Graphviz's crossing
 minimiser is free to shuffle them (10-15 above 0-9, or 2, 3, 0, 1). Nearly switching it off keeps
-the order the boxes are written in, which is natural order (`natural_order`); it also makes the
-layout of a big network several times faster."""
+the order the boxes are written in, which is natural order (`natural_order`), for collapsed boxes
+and for frames per layer. A frame per neuron (`cluster="neuron"`) can still come out with a
+layer upside down (4, 3, 2, 1, 0): Graphviz may mirror a rank of clusters at no cost."""
 
 _SHORT = {"layers": "L", "neurons": "n"}
 
