@@ -43,7 +43,8 @@ from typing import NamedTuple
 
 import graphviz
 
-from engine.drawing.groups import cluster_path, emit_clusters, group_key, keys_with_adoption, natural_order
+from engine.drawing.groups import (ORDER_KEEPING, cluster_path, emit_clusters, group_key, keys_with_adoption,
+                                   natural_order, short_name)
 from engine.drawing.options import DEFAULT_MAX_NODES, DrawOptions
 from engine.drawing.style import (
     FONT, OP_FILL, PENDING, escape, format_number, grad_color, group_label, node_kind, value_label,
@@ -314,6 +315,8 @@ def _emit(root, graph: _Graph, grouping: _Grouping, options: DrawOptions, grad_t
         node_attr={"fontname": FONT, "fontsize": "12"},
         edge_attr={"color": "#495057", "arrowsize": "0.7"},
     )
+    if options.cluster is not None or options.collapse is not None:
+        dot.attr(**ORDER_KEEPING)
     emit_clusters(dot, items)
     for src, dst, attrs in edges:
         dot.edge(src, dst, **attrs)
@@ -392,4 +395,4 @@ def _emit_groups(root, graph, grouping, options, items, edges) -> None:
             lines.append("|grad params| " + format_number(norm, options.digits))
         kind = "output" if any(m is root for m in members[g]) else "group"
         path = cluster_path(key, options.cluster) if options.cluster is not None else ()
-        items.append((path, f"g{g}", {"label": group_label(key, lines, kind), "shape": "plain", "id": f"g{g}"}))
+        items.append((path, f"g{g}", {"label": group_label(short_name(key), lines, kind), "shape": "plain", "id": f"g{g}"}))

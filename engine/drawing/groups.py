@@ -10,13 +10,30 @@ Networks built with `nn` stamp every node with the `name_scope` it was made in, 
 
     >>> group_key("layers.1.neurons.3", "layer"), group_key("layers.1.neurons.3", 3)
     ('layers.1', 'layers.1.neurons')
+
+Frames and collapsed boxes are labelled with a group's short name, the way `nn` labels its
+parameters (`L1.n3.w0` is weight 0 of the neuron drawn in the frame `L1.n3`):
+
+    >>> short_name("layers.1.neurons.3"), short_name("encoder.layers.0")
+    ('L1.n3', 'encoder.L0')
 """
 
 from __future__ import annotations
 
 from engine.drawing.style import escape
 
-__all__ = ["check_level", "cluster_path", "emit_clusters", "group_key", "keys_with_adoption", "natural_order"]
+__all__ = ["ORDER_KEEPING", "check_level", "cluster_path", "emit_clusters", "group_key", "keys_with_adoption",
+           "natural_order", "short_name"]
+
+ORDER_KEEPING = {"mclimit": "0.01"}
+"""Graph attributes for a grouped drawing. In a network every neuron of a layer connects to the
+same boxes, so any order of them crosses the same number of edges, and Graphviz's crossing
+minimiser is free to shuffle them (10-15 above 0-9, or 2, 3, 0, 1). Nearly switching it off keeps
+the order the boxes are written in, which is natural order (`natural_order`), for collapsed boxes
+and for frames per layer. A frame per neuron (`cluster="neuron"`) can still come out with a
+layer upside down (4, 3, 2, 1, 0): Graphviz may mirror a rank of clusters at no cost."""
+
+_SHORT = {"layers": "L", "neurons": "n"}
 
 
 def check_level(option: str, level) -> None:
@@ -59,6 +76,19 @@ def cluster_path(scope, level) -> tuple:
         layer = _scope_prefix(key, "layers")
         return (layer, key) if layer and layer != key else (key,)
     return (key,)
+
+
+def short_name(key: str) -> str:
+    """`key` with each `layers.i` written `Li` and each `neurons.j` written `nj`."""
+    parts, out, i = key.split("."), [], 0
+    while i < len(parts):
+        if parts[i] in _SHORT and i + 1 < len(parts) and parts[i + 1].isdigit():
+            out.append(_SHORT[parts[i]] + parts[i + 1])
+            i += 2
+        else:
+            out.append(parts[i])
+            i += 1
+    return ".".join(out)
 
 
 def natural_order(key: str) -> tuple:
@@ -106,7 +136,7 @@ def emit_clusters(dot, items) -> None:
     def emit(parent, path):
         with parent.subgraph(name=f"cluster_{number[path]}") as sub:
             sub.attr(
-                label="<" + escape(path[-1]) + ">", style="rounded,dashed", color="#adb5bd",
+                label="<" + escape(short_name(path[-1])) + ">", style="rounded,dashed", color="#adb5bd",
                 fontcolor="#495057", fontsize="11", id=f"c{number[path]}",
             )
             for name, attrs in members[path]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 
-from engine import Value, node_names, topological_order
+from engine import Value, node_names, sum_values, topological_order
+from engine.drawing.groups import group_key, keys_with_adoption, short_name
 from engine.cli import formula as _formulas
 from nn.losses import l2_penalty
 from nn.train import train_step as nn_train_step
@@ -117,30 +118,46 @@ def structure_key(root) -> tuple:
 _WIDEST = -8.888e-88
 
 
-def graph_dot(root, *, boxes_inline: int = 60) -> tuple[str, str]:
+def graph_dot(root, *, expand: bool = True, boxes_inline: int = 60) -> tuple[str, str]:
     """The engine's drawing of root's graph as DOT text (for `nn.playground.layout`), and how it
     was grouped: "plain", "cluster" or "collapse".
 
-    Up to `boxes_inline` boxes are drawn plainly; bigger graphs are clustered per neuron, and
-    graphs too big for that collapse each neuron (then each layer) into one box. Raises
-    RuntimeError naming the problem when the graph cannot be drawn at all.
+    Up to `boxes_inline` boxes are drawn plainly. A bigger graph is drawn with one box per
+    neuron inside a frame per layer, unless `expand`: then every value is drawn, framed by layer
+    (a frame per neuron would let Graphviz draw a layer's neurons in reverse). Graphs too big
+    for that collapse each neuron (then each layer) into one box. Raises RuntimeError naming
+    the problem when the graph cannot be drawn at all.
     """
     from engine import GraphTooLargeError, draw_dot
 
     order = topological_order(root)
     if len(order) <= boxes_inline:
         return _widest_layout(order, lambda: draw_dot(root, show_grad=True)).source, "plain"
-    try:
-        return _widest_layout(order, lambda: draw_dot(root, show_grad=True, cluster="neuron")).source, "cluster"
-    except GraphTooLargeError:
-        pass
-    # Collapsed boxes summarise their members, so they show the real numbers, fixed.
-    for level in ("neuron", "layer"):
+    if expand:
         try:
-            return draw_dot(root, show_grad=True, collapse=level).source, "collapse"
+            return _widest_layout(order, lambda: draw_dot(root, show_grad=True, cluster="layer")).source, "cluster"
+        except GraphTooLargeError:
+            pass
+    # Collapsed boxes summarise their members, so they show the real numbers, fixed.
+    for options in ({"collapse": "neuron", "cluster": "layer"}, {"collapse": "layer"}):
+        try:
+            return draw_dot(root, show_grad=True, **options).source, "collapse"
         except GraphTooLargeError as error:
             last = error
     raise RuntimeError(str(last))
+
+
+def group_names(root, grouping: str) -> list:
+    """Per node of root's graph (in topological order), the name of the collapsed box it is drawn
+    in (`L1.n3`, as the box says), or None when it has a box of its own: the page lights up a
+    neuron's box when a step stands on a value inside it. The same grouping as the drawing's
+    (`engine.drawing.groups`), neuron by neuron."""
+    order = topological_order(root)
+    if grouping != "collapse":
+        return [None] * len(order)
+    index = {id(node): k for k, node in enumerate(order)}
+    keys = keys_with_adoption(order, index, lambda scope: group_key(scope, "neuron"))
+    return [None if key is None else short_name(key) for key in keys]
 
 
 def _widest_layout(order, draw):
@@ -163,17 +180,29 @@ class DivergedError(FloatingPointError):
     """The loss or a gradient stopped being finite; no parameter was changed by that step."""
 
 
-def train_step(model, X, targets, loss_fn, optimizer, l2: float) -> float:
-    """One optimizer step on the batch (X, targets): forward, loss (+ L2), backward, update.
+def penalty(params, l2: float, l1: float = 0.0):
+    """`l2 * sum(p * p) + l1 * sum(|p|)` over `params` (the weight penalties the page offers), or
+    None when both rates are 0."""
+    terms = []
+    if l2:
+        terms.append(l2_penalty(params, l2))
+    if l1:
+        terms.append(sum_values([abs(p) for p in params]) * l1)
+    return sum_values(terms) if len(terms) > 1 else (terms[0] if terms else None)
+
+
+def train_step(model, X, targets, loss_fn, optimizer, l2: float, l1: float = 0.0) -> float:
+    """One optimizer step on the batch (X, targets): forward, loss (+ L2 and L1 penalties),
+    backward, update.
 
     Returns the batch loss before the update. Raises DivergedError, leaving every parameter as
     it was, when the loss or a gradient is not finite.
     """
-    if l2:
+    if l2 or l1:
         params = optimizer.params
 
         def objective(outputs, targets):
-            return loss_fn(outputs, targets) + l2_penalty(params, l2)
+            return loss_fn(outputs, targets) + penalty(params, l2, l1)
     else:
         objective = loss_fn
     try:
@@ -184,7 +213,7 @@ def train_step(model, X, targets, loss_fn, optimizer, l2: float) -> float:
         raise DivergedError(f"the forward pass failed ({_first_line(error)}); no parameter was updated") from None
 
 
-def train_step_in_chunks(model, X, targets, loss_fn, optimizer, l2: float, chunk: int):
+def train_step_in_chunks(model, X, targets, loss_fn, optimizer, l2: float, chunk: int, l1: float = 0.0):
     """`train_step` for a batch too big to run at once: a generator that does the batch's forward
     and backward `chunk` samples at a time, yields after each chunk, and returns the batch loss.
 
@@ -203,10 +232,10 @@ def train_step_in_chunks(model, X, targets, loss_fn, optimizer, l2: float, chunk
             share.backward()
             total += share.data
             yield
-        if l2:
-            penalty = l2_penalty(optimizer.params, l2)
-            penalty.backward()
-            total += penalty.data
+        if l2 or l1:
+            weights = penalty(optimizer.params, l2, l1)
+            weights.backward()
+            total += weights.data
     except (ValueError, ArithmeticError) as error:
         raise DivergedError(f"the forward pass failed ({_first_line(error)}); no parameter was updated") from None
     if not math.isfinite(total):

@@ -13,6 +13,7 @@ import math
 import weakref
 
 from engine import Value, no_grad, trace
+from nn.playground import features
 
 try:
     import numpy
@@ -24,6 +25,9 @@ GRID = 64 if numpy is not None else 24
 
 NEURON_GRID = 32 if numpy is not None else 16
 """Pixels per side of a single neuron's map (shown while hovering it)."""
+
+THUMBNAIL_GRID = 16 if numpy is not None else 8
+"""Pixels per side of each neuron's thumbnail (all of them at once, beside the network)."""
 
 SHADES = 100
 """Maps are sent as ints in [-SHADES, SHADES]: the sign says which class, the size how sure."""
@@ -51,12 +55,24 @@ def layer_outputs(model, points) -> list:
 
 
 _TAPES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> its recorded tape
+_FEATURES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # model -> the features it reads
+
+
+def use_features(model, names) -> None:
+    """From now on, `model` is fed the feature columns `names` of each point (see `features`)."""
+    if _FEATURES.get(model, features.PLAIN) != list(names):
+        _FEATURES[model] = list(names)
+        _TAPES.pop(model, None)
+
+
+def _inputs(model, x0, x1) -> list:
+    return features.expand(_FEATURES.get(model, features.PLAIN), x0, x1)
 
 
 def _layer_outputs_numpy(model, points) -> list:
     tape = _TAPES.get(model)
     if tape is None:
-        tape = _TAPES[model] = trace(lambda x1, x2: _every_neuron(model, [x1, x2]), 0.0, 0.0)
+        tape = _TAPES[model] = trace(lambda x0, x1: _every_neuron(model, _inputs(model, x0, x1)), 0.0, 0.0)
     # grouped=False: one numpy array per node, elementwise. The grouped replay multiplies
     # matrices with a multithreaded BLAS whose threads keep spinning afterwards; on a 2-core
     # machine that halved the speed of the training steps running between two maps (measured:
@@ -83,7 +99,7 @@ def _layer_outputs_engine(model, points) -> list:
     outputs = [[] for _ in model.layers]
     with no_grad():
         for point in points:
-            a = [Value(c) for c in point]
+            a = [Value(c) for c in _inputs(model, *point)]
             for k, layer in enumerate(model.layers):
                 a = layer(a)
                 outputs[k].append([v.data for v in a])
@@ -112,8 +128,19 @@ def neuron_map(model, layer: int, neuron: int, bounds, size: int = NEURON_GRID) 
     """One neuron's output over the plane, scaled so its largest magnitude is a full shade
     (sigmoid outputs are centred on 1/2 first, so its 0.5 is white)."""
     out = layer_outputs(model, grid_points(bounds, size))[layer]
-    values = [float(row[neuron]) for row in out]
-    if model.layers[layer].activation == "sigmoid":
+    return _neuron_shades([float(row[neuron]) for row in out], model.layers[layer].activation)
+
+
+def every_neuron_map(model, bounds, size: int = THUMBNAIL_GRID) -> list:
+    """Every neuron's map (as `neuron_map` makes it), from one pass over the grid: one list per
+    layer, one map per neuron."""
+    outputs = layer_outputs(model, grid_points(bounds, size))
+    return [[_neuron_shades([float(row[j]) for row in out], layer.activation) for j in range(len(layer.neurons))]
+            for layer, out in zip(model.layers, outputs)]
+
+
+def _neuron_shades(values, activation: str) -> list[int]:
+    if activation == "sigmoid":
         values = [2.0 * v - 1.0 for v in values]
     largest = max((abs(v) for v in values), default=0.0)
     if largest == 0.0 or not math.isfinite(largest):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import math
 
-from nn.playground import adapters
+from nn.playground import adapters, boundary, features, metrics
 from nn.playground.layout import LayoutError
 from nn.playground.protocol import PlaygroundError, error_message
 
@@ -27,24 +27,25 @@ class GraphView:
     def __init__(self):
         self.layout = None  # the structure key of the drawing the page has (or was told it cannot have)
 
-    def show(self, root):
+    def show(self, root, expand: bool = True):
         """A generator (engine work, in slices: see `Session.work`) returning the reply's graph
         part for `root`, whose backward pass runs here (through the stepper). A new shape's
-        drawing is a `PendingDrawing`, laid out later, off the engine's thread."""
-        reply = self._drawing(root)
-        yield
+        drawing is a `PendingDrawing`, laid out later, off the engine's thread. A big graph is
+        drawn one box per neuron unless `expand` (see `adapters.graph_dot`)."""
+        reply = self._drawing(root, expand)
+        yield reply["svg"]  # a new drawing: the server starts its layout while the steps are recorded
         reply.update((yield from adapters.record_backward_in_pieces(root)))
         return reply
 
-    def _drawing(self, root) -> dict:
-        key = adapters.structure_key(root)
+    def _drawing(self, root, expand: bool) -> dict:
+        key = (expand, adapters.structure_key(root))
         if key == self.layout:
             return {"svg": None}
         try:
-            source, grouping = adapters.graph_dot(root)
+            source, grouping = adapters.graph_dot(root, expand=expand)
         except RuntimeError as error:
             raise PlaygroundError(str(error)) from None
-        return {"svg": PendingDrawing(self, key, source, grouping)}
+        return {"svg": PendingDrawing(self, key, source, grouping), "groups": adapters.group_names(root, grouping)}
 
 
 class PendingDrawing:
@@ -52,6 +53,12 @@ class PendingDrawing:
 
     def __init__(self, view: GraphView, key, source: str, grouping: str):
         self.view, self.key, self.source, self.grouping = view, key, source, grouping
+        self.layout = None  # a concurrent.futures.Future of the SVG, once `start`ed
+
+    def start(self, executor, layout) -> None:
+        """Lay the drawing out with `layout(source) -> svg` on `executor`, from now on."""
+        if self.layout is None:
+            self.layout = executor.submit(layout, self.source)
 
     def settle(self, svg: str | None, problem: str | None = None) -> dict:
         """The drawing fields once laid out (`svg`), or without a drawing because of `problem`.
@@ -93,7 +100,9 @@ class SampleView:
     def answer(self, message: dict, session):
         """A generator (engine work, in slices) returning the reply to a checked `sample` message:
         the loss graph of one of `session`'s points, its recorded backward pass and drawing."""
-        index = message["index"]
+        index, expand = message["index"], message.get("expand", False)
+        if index is None:  # the page asks for a sample worth stepping through
+            index = teaching_sample(session)
         if index >= len(session.X):
             raise PlaygroundError(f"there is no point {index}: the data has {len(session.X)} points")
         if index != self.index or message["x"] is None or self.model is None:
@@ -102,14 +111,69 @@ class SampleView:
             self.index = index
         x = message["x"] or session.X[index]
         self.model.zero_grad()
-        inputs = [adapters.Value(x[0], "x1"), adapters.Value(x[1], "x2")]
-        out = self.model(inputs)
-        loss = session._loss_fn([out], [session._targets[index]])
-        loss.label = "loss"
+        inputs = [adapters.Value(x[0], "x0"), adapters.Value(x[1], "x1")]
+        out = self.model(features.expand(session.config["features"], *inputs, label=True))
+        loss = sample_loss(session.config["loss"], out, session._targets[index])
         reply = {"type": "sample", "index": index, "x": [inputs[0].data, inputs[1].data], "label": session.y[index],
-                 "loss_name": session.config["loss"], "output": out.data}
-        reply.update((yield from self.view.show(loss)))
+                 "loss_name": session.config["loss"], "output": out.data, "expand": expand,
+                 "why_zero": why_zero(session, out.data, loss.data, session._targets[index])}
+        reply.update((yield from self.view.show(loss, expand)))
         return [reply]
+
+
+def sample_losses(session) -> list[float]:
+    """Every point's loss under the tab's model, as plain numbers (one replayed pass, no graph)."""
+    return metrics.point_losses(session.config["loss"], boundary.scores(session.model, session.X), session._targets)
+
+
+def teaching_sample(session) -> int:
+    """The point with the largest loss: a trained model gives most points a hinge loss of 0, and
+    stepping through such a point adds 0 at every step. Point 0 when every loss is 0."""
+    if not session.X:
+        raise PlaygroundError("there are no points: pick a dataset or click the map to add points")
+    try:
+        losses = sample_losses(session)
+    except (ValueError, ArithmeticError):  # outputs overflow: any point will do
+        return 0
+    return max(range(len(losses)), key=lambda i: (losses[i], -i))
+
+
+def why_zero(session, out: float, loss: float, target) -> str | None:
+    """Why this sample's loss is 0 (so every backward step adds 0), or None when it is not."""
+    if loss != 0.0:
+        return None
+    try:
+        teaching = sum(value > 0.0 for value in sample_losses(session))
+    except (ValueError, ArithmeticError):
+        teaching = 0
+    others = (f" {teaching} of the {len(session.X)} points have a loss above 0: "
+              f"'a point that teaches' picks the one with the largest." if teaching else
+              f" None of the {len(session.X)} points has a loss above 0: the model fits them all, so training"
+              " has nothing left to learn from this loss (add noise or points to see it work again).")
+    if session.config["loss"] == "hinge":
+        return (f"Its hinge loss is 0: y·out = {target * out:.4g} ≥ 1, so the point is on its class's side "
+                f"with margin to spare, relu(1 − y·out) = 0 and relu's slope there is 0: every step adds 0.{others}")
+    return f"Its loss is 0 (the output equals the target y = {target}), so every gradient is 0.{others}"
+
+
+def sample_loss(name: str, out, target):
+    """One sample's loss, its target a leaf `y` of the graph: nn's losses fold a target into an
+    op (`-1`, `1-`), which hides it from the learner. The number is nn's own loss for one sample,
+    bit for bit (tests/nn/playground/test_playground_sample_view.py)."""
+    y = adapters.Value(float(target), "y")
+    if name == "hinge":
+        loss = (1.0 - y * out).relu()
+    elif name == "mse":
+        error = out - y
+        loss = error * error
+    elif name == "bce_with_logits":
+        loss = out.softplus() - y * out
+    else:  # bce, on a sigmoid output; clamped into [eps, 1 - eps] as nn clamps it
+        eps = metrics.BCE_EPS
+        p = out if eps <= out.data <= 1.0 - eps else adapters.Value(min(max(out.data, eps), 1.0 - eps))
+        loss = -(y * p.log() + (1.0 - y) * (1.0 - p).log())
+    loss.label = "loss"
+    return loss
 
 
 class Sandbox:

@@ -57,7 +57,7 @@ def check_model(model) -> MLP:
 
 
 def check_data(X, y) -> tuple[list, list]:
-    """(X, y) as lists of [x1, x2] floats and 0/1 labels (-1 counts as 0), or a ValueError."""
+    """(X, y) as lists of [x0, x1] floats and 0/1 labels (-1 counts as 0), or a ValueError."""
     X, y = list(X), list(y)
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} samples but y has {len(y)}")

@@ -7,14 +7,20 @@ in the page is found at once.
 
 Message types, with their fields:
 
-    dataset      name (moons|circles|xor|spiral|blobs|yours), noise, points, seed
+    dataset      name (moons|circles|xor|spiral|blobs, plane|gauss to fit with mse, yours), noise,
+                 points, seed, and optionally
+                 test_ratio (the share of points held out for testing, default 0)
     add_point    x, y, label (0|1)
     clear_points
-    config       hidden (list of widths), activation, loss, optimizer, lr, batch_size, l2, seed
+    config       hidden (list of widths), activation, loss, optimizer, lr, batch_size, l2,
+                 l1 (optional, default 0), seed, features (optional: the feature columns, default
+                 ["x0", "x1"]; see `features.FEATURES`)
     play | pause | step | reset
     set_param    name (a parameter name such as "layers.0.neurons.3.w.1"), value
     neuron_map   layer, neuron
-    sample       index, and optionally x (the sample's two inputs, moved by the page)
+    neuron_maps  (every neuron's thumbnail at once)
+    sample       index (null: the server picks a point whose loss is not 0), and optionally
+                 x (the sample's two inputs, moved by the page) and expand (draw every value)
     formula      text, values ({name: number}), plot (a variable name or null), range ([lo, hi])
     save         name (letters, digits, - and _: saved as NAME.json in the launch's save folder)
 """
@@ -26,6 +32,7 @@ import math
 import re
 
 from nn.playground.adapters import MAX_FORMULA_CHARS, MAX_MAGNITUDE, MAX_VARIABLES
+from nn.playground.features import FEATURES, PLAIN as PLAIN_FEATURES
 
 MAX_MESSAGE_CHARS = 16_000  # the largest real message is a formula of MAX_FORMULA_CHARS
 MAX_POINTS = 2000
@@ -36,8 +43,9 @@ MAX_NOISE = 2.0
 MAX_SEED = 2**31 - 1
 MAX_COORDINATE = 1e6  # a point or sample input
 MAX_PARAM = 1e6  # a weight typed into the page
+MAX_TEST_RATIO = 0.9  # the share of points held out for testing
 
-DATASETS = ("moons", "circles", "xor", "spiral", "blobs", "yours")  # yours: the X, y given at launch
+DATASETS = ("moons", "circles", "xor", "spiral", "blobs", "plane", "gauss", "yours")  # yours: the X, y given at launch
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 LOSSES = ("hinge", "bce_with_logits", "mse", "bce")
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
@@ -110,6 +118,7 @@ def _dataset(m):
         "noise": _number(m, "noise", 0.0, MAX_NOISE),
         "points": _int(m, "points", 4, MAX_POINTS),
         "seed": _int(m, "seed", 0, MAX_SEED),
+        "test_ratio": _number(m, "test_ratio", 0.0, MAX_TEST_RATIO) if "test_ratio" in m else 0.0,
     }
 
 
@@ -133,8 +142,16 @@ def _config(m):
         "lr": _number(m, "lr", 0.0, MAX_LR, open_low=True),
         "batch_size": None if batch is None else _int(m, "batch_size", 1, MAX_POINTS),
         "l2": _number(m, "l2", 0.0, 1.0),
+        "l1": _number(m, "l1", 0.0, 1.0) if "l1" in m else 0.0,
         "seed": _int(m, "seed", 0, MAX_SEED),
+        "features": _features(m["features"]) if "features" in m else list(PLAIN_FEATURES),
     }
+
+
+def _features(names) -> list:
+    if not isinstance(names, list) or not names or any(not isinstance(n, str) or n not in FEATURES for n in names):
+        raise ProtocolError(f"config: features must be a non-empty list of {', '.join(FEATURES)}, got {_short(names)}")
+    return [name for name in FEATURES if name in names]  # each once, in the page's order
 
 
 def _set_param(m):
@@ -150,11 +167,17 @@ def _neuron_map(m):
 
 
 def _sample(m):
-    clean = {"index": _int(m, "index", 0, MAX_POINTS - 1), "x": None}
+    index = _get(m, "index")
+    expand = m.get("expand", False)
+    if not isinstance(expand, bool):
+        raise ProtocolError(f"sample: expand must be true or false, got {_short(expand)}")
+    clean = {"index": None if index is None else _int(m, "index", 0, MAX_POINTS - 1), "x": None, "expand": expand}
     x = m.get("x")
     if x is not None:
         if not isinstance(x, list) or len(x) != 2:
             raise ProtocolError(f"sample: x must be a list of the sample's 2 inputs, got {_short(x)}")
+        if index is None:
+            raise ProtocolError("sample: x moves a chosen point, so it needs an index")
         clean["x"] = [_check_number(v, "sample: an input", -MAX_COORDINATE, MAX_COORDINATE) for v in x]
     return clean
 
@@ -195,17 +218,19 @@ def _save(m):
 
 # type -> (allowed fields, check); a check of None means the type has no fields.
 _CHECKS = {
-    "dataset": (("name", "noise", "points", "seed"), _dataset),
+    "dataset": (("name", "noise", "points", "seed", "test_ratio"), _dataset),
     "add_point": (("x", "y", "label"), _add_point),
     "clear_points": ((), None),
-    "config": (("hidden", "activation", "loss", "optimizer", "lr", "batch_size", "l2", "seed"), _config),
+    "config": (("hidden", "activation", "loss", "optimizer", "lr", "batch_size", "l2", "l1", "seed", "features"),
+               _config),
     "play": ((), None),
     "pause": ((), None),
     "step": ((), None),
     "reset": ((), None),
     "set_param": (("name", "value"), _set_param),
     "neuron_map": (("layer", "neuron"), _neuron_map),
-    "sample": (("index", "x"), _sample),
+    "neuron_maps": ((), None),
+    "sample": (("index", "x", "expand"), _sample),
     "formula": (("text", "values", "plot", "range"), _formula),
     "save": (("name",), _save),
 }

@@ -5,15 +5,16 @@ and each step is one replay and one backward pass for the whole batch, with no V
 fifty times the steps per second of the node-by-node step. The tape's parameters are the model's
 own Values, and every replay reads their current `data`, so the backprop views (which build real
 nodes for the sample they show), the map and the weight sliders always see the weights training
-left. The tape is recorded again when the model, the optimizer, the points, the targets, the loss
-or the L2 weight change.
+left. The tape is recorded again when the model, the optimizer, the points, the targets, the loss,
+the L2 weight or the feature columns change.
 
-Without numpy, and for "bce" (whose clamp of each probability a tape cannot record), `step`
-returns None and the session takes the node-by-node step.
+Without numpy, for "bce" (whose clamp of each probability a tape cannot record) and with an L1
+penalty, `step` returns None and the session takes the node-by-node step.
 """
 
 from __future__ import annotations
 
+from nn.playground import features
 from nn.playground.adapters import DivergedError, _first_line
 from nn.replay import TAPED_LOSSES, TapedLoss
 from nn.train import replayed_step
@@ -35,19 +36,20 @@ class ReplayedSteps:
         """One optimizer step of `session` (a tab's `Session`) on its points at `batch` through
         the tape; returns the batch loss before the update, or None when this step can't be
         replayed. Raises DivergedError, with no parameter changed, as the node-by-node step does."""
-        model, X, targets, optimizer = session.model, session.X, session._targets, session.optimizer
-        loss, l2 = session.config["loss"], session.config["l2"]
-        if numpy is None or loss not in TAPED_LOSSES:
+        model, points, targets, optimizer = session.model, session.X, session._targets, session.optimizer
+        loss, l2, l1, columns = (session.config[key] for key in ("loss", "l2", "l1", "features"))
+        if numpy is None or loss not in TAPED_LOSSES or l1:  # an L1 penalty is not on the tape
             return None
-        source = (model, optimizer, X, targets, loss, l2, len(X))
+        source = (model, optimizer, points, targets, loss, l2, len(points), tuple(columns))
         if self._recorded_for is None or any(a is not b and a != b for a, b in zip(source, self._recorded_for)):
+            X = [features.expand(columns, *point) for point in points]  # what the network is fed
             try:
                 self._taped = TapedLoss(model, loss, X, targets, 1, l2=l2, l2_params=optimizer.params)
             except ValueError:  # a model the loss can't take on a tape: the node path says why
                 self._recorded_for = self._taped = None
                 return None
             self._recorded_for = source
-        rows = None if len(batch) == len(X) else numpy.asarray(batch)
+        rows = None if len(batch) == len(points) else numpy.asarray(batch)
         try:
             return replayed_step(self._taped, rows, optimizer)
         except FloatingPointError as error:  # nn's TrainingDivergedError and NonFiniteGradientError

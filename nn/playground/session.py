@@ -16,7 +16,7 @@ import random
 import time
 
 from nn.layers import MLP
-from nn.playground import adapters, boundary, choices
+from nn.playground import adapters, boundary, choices, features, metrics
 from nn.playground.graphs import Sandbox, SampleView, settle_drawings
 from nn.playground.layout import Layouts
 from nn.playground.replayed import ReplayedSteps
@@ -24,10 +24,10 @@ from nn.playground.slices import advance
 from nn.playground.launch import Start
 from nn.playground.protocol import MAX_POINTS, PlaygroundError, ProtocolError, error_message, limits
 
-DEFAULT_DATASET = {"name": "moons", "noise": 0.1, "points": 100, "seed": 1}
+DEFAULT_DATASET = {"name": "moons", "noise": 0.1, "points": 100, "seed": 1, "test_ratio": 0.0}
 # micrograd's moons network; with momentum it is right on every point within about 100 steps.
 DEFAULT_CONFIG = {"hidden": [16, 16], "activation": "relu", "loss": "hinge", "optimizer": "momentum", "lr": 0.1,
-                  "batch_size": None, "l2": 1e-4, "seed": 0}
+                  "batch_size": None, "l2": 1e-4, "l1": 0.0, "seed": 0, "features": features.PLAIN}
 
 WHOLE_STEP_WORK = 60_000  # samples times parameters of a step done at once (2-16-16-1 on 100 points: 33,700)
 CHUNK_WORK = 10_000  # ... and per chunk of a bigger step (about 10 ms of engine work)
@@ -44,14 +44,14 @@ class Session:
         self.playing = False
         self._frame_seconds = 0.0  # what the last frame cost to make
         self._unreported, self._training_seconds, self._frame_due = [], 0.0, False  # training since the last frame
-        self._due_accuracy = None  # (accuracy,) once a costly frame's first slice measured it
+        self._due_accuracy = None  # metrics.measure's figures, once a costly frame's first slice measured them
         self.version = 0  # bumped whenever the model is replaced: the page ignores older updates
         self.config = dict(DEFAULT_CONFIG)
         self.dataset = dict(DEFAULT_DATASET)
         if self.start.data is not None:
             self.X = [list(p) for p in self.start.data[0]]
             self.y = list(self.start.data[1])
-            self.dataset = {"name": "yours", "noise": 0.0, "points": len(self.X), "seed": 0}
+            self.dataset = {"name": "yours", "noise": 0.0, "points": len(self.X), "seed": 0, "test_ratio": 0.0}
         else:
             self.X, self.y = choices.generate(self.dataset)
         self.bounds = choices.bounds(self.X)
@@ -63,6 +63,7 @@ class Session:
         self._partial = None  # the step in progress: [its batch, its generator or None]
         self.sample = SampleView()
         self._replayed = ReplayedSteps()  # training steps through a tape, with numpy
+        self._data_changed()
         self._new_model()
         self.sandbox = Sandbox()
 
@@ -100,6 +101,8 @@ class Session:
             "config": self.config,
             "X": self.X,
             "y": self.y,
+            "test": self.test,
+            "regression": self._regression(),
             "bounds": self.bounds,
             "can_save": self.start.save_dir is not None,
             "numpy": boundary.numpy is not None,
@@ -117,7 +120,7 @@ class Session:
             return []
         if self._frame_due:  # a costly frame gets slices of its own: the accuracy, then the rest
             if self._due_accuracy is None:
-                self._due_accuracy = (self._accuracy(),)
+                self._due_accuracy = self._accuracy()
                 return []
             return self._report()
         started = time.perf_counter()
@@ -199,15 +202,18 @@ class Session:
     def _step_chunks(self, batch):
         """One optimizer step on `batch`, as a generator yielding between chunks of the batch: the
         largest network on 2,000 points takes seconds a step, and other tabs must not wait."""
-        X, targets = [self.X[i] for i in batch], [self._targets[i] for i in batch]
+        X = [features.expand(self.config["features"], *self.X[i]) for i in batch]
+        targets = [self._targets[i] for i in batch]
         params = len(self.optimizer.params)
         try:
             if len(batch) * params <= WHOLE_STEP_WORK:
-                if (loss := self._replayed.step(self, batch)) is not None:  # None: no numpy, or "bce"
+                if (loss := self._replayed.step(self, batch)) is not None:  # None: no numpy, "bce" or L1
                     return loss
-                return adapters.train_step(self.model, X, targets, self._loss_fn, self.optimizer, self.config["l2"])
+                return adapters.train_step(self.model, X, targets, self._loss_fn, self.optimizer, self.config["l2"],
+                                           self.config["l1"])
             return (yield from adapters.train_step_in_chunks(self.model, X, targets, self._loss_fn, self.optimizer,
-                                                              self.config["l2"], max(1, CHUNK_WORK // params)))
+                                                              self.config["l2"], max(1, CHUNK_WORK // params),
+                                                              self.config["l1"]))
         except adapters.DivergedError as error:
             raise PlaygroundError(f"training stopped at step {self.steps + 1}: {error}") from None
 
@@ -216,14 +222,14 @@ class Session:
         if self._partial is not None:
             self._partial[1] = None
 
-    def _next_batch(self) -> list[int]:
-        n = len(self.X)
+    def _next_batch(self) -> list[int]:  # from the training points: the test points are held out
+        n = len(self.train)
         size = min(self.config["batch_size"] or n, n)
         if size == n:
             self.epoch += 1
-            return list(range(n))
+            return list(self.train)
         if self._position + size > len(self._order):
-            self._order = list(range(n))
+            self._order = list(self.train)
             self._shuffler.shuffle(self._order)
             self._position = 0
             self.epoch += 1
@@ -239,8 +245,8 @@ class Session:
 
     def _frame(self, losses) -> dict:
         if losses:
-            accuracy = self._due_accuracy[0] if self._due_accuracy else self._accuracy()
-            self.history.append([self.steps, sum(losses) / len(losses), accuracy])
+            measured = self._due_accuracy or self._accuracy()  # accuracy, test loss, test accuracy
+            self.history.append([self.steps, sum(losses) / len(losses), *measured])
             if len(self.history) > HISTORY_LIMIT:
                 self.history = self.history[::2]
         return {"type": "update", "version": self.version, "playing": self.playing,
@@ -250,46 +256,28 @@ class Session:
         return {
             "steps": self.steps,
             "epoch": self.epoch,
-            "loss": self.history[-1][1] if self.history else None,
-            "accuracy": self.history[-1][2] if self.history else self._accuracy(),
-            "network": self._network(),
+            **dict(zip(("loss", "accuracy", "test_loss", "test_accuracy"),
+                       self.history[-1][1:] if self.history else (None, *self._accuracy()))),
+            "network": choices.network_picture(self.model),
             "boundary": {"size": boundary.GRID, "values": self._boundary()},
         }
 
     def _boundary(self) -> list[int]:
         try:
-            return boundary.boundary_map(self.model, self.bounds, *self._decision())
+            return boundary.boundary_map(self.model, self.bounds, *metrics.decision(self.config["loss"], self._regression()))
         except (ValueError, ArithmeticError):  # weights so large that outputs overflow: no map to show
             return [0] * boundary.GRID ** 2
 
-    def _network(self) -> dict:
-        return {"sizes": [self.model.nin] + list(self.model.nouts),
-                "activation": self.model.activation,
-                "output_activation": self.model.output_activation,
-                "layers": [{"w": [[round(w.data, 6) for w in n.w] for n in layer.neurons],
-                            "b": [round(n.b.data, 6) for n in layer.neurons]} for layer in self.model.layers]}
+    def _accuracy(self) -> tuple:
+        return metrics.measure(self)
 
-    def _decision(self) -> tuple[float, float]:
-        """The output value at the boundary, and how sharply the map shades away from it: raw
-        scores (hinge, logits) are read at 0, outputs near the 0/1 labels (mse, a sigmoid) at 1/2."""
-        if self.config["loss"] in ("mse", "bce"):
-            return 0.5, 4.0
-        return 0.0, 1.0
-
-    def _accuracy(self):
-        if not self.X:
-            return None
-        threshold = self._decision()[0]
-        try:
-            scores = boundary.scores(self.model, self.X)
-        except (ValueError, ArithmeticError):  # outputs overflow: no class can be read off
-            return None
-        return sum((s > threshold) == (t == 1) for s, t in zip(scores, self.y)) / len(self.X)
+    def _regression(self) -> bool:
+        return self.dataset["name"] in choices.REGRESSION
 
     # -- data ---------------------------------------------------------------------------------------
 
     def _on_dataset(self, message):
-        dataset = {k: message[k] for k in ("name", "noise", "points", "seed")}
+        dataset = {k: message.get(k, DEFAULT_DATASET[k]) for k in DEFAULT_DATASET}  # test_ratio is optional
         if dataset["name"] == "yours":
             if self.start.data is None:
                 raise PlaygroundError("there is no data of yours: pass X and y to nn.open_playground")
@@ -297,12 +285,16 @@ class Session:
         else:
             self.X, self.y = choices.generate(dataset)
         self.dataset = dataset
+        if self._regression():
+            self.config["loss"] = "mse"  # numbers to fit, not classes
         self.bounds = choices.bounds(self.X)
         self._data_changed()
         self._new_model()  # other data is another experiment: a fresh network, step counter and curves
         return [self.state()]
 
     def _on_add_point(self, message):
+        if self._regression():
+            raise PlaygroundError("a click adds a point of class 0 or 1; the points of a regression data set carry numbers")
         if len(self.X) >= MAX_POINTS:
             raise PlaygroundError(f"there are already {MAX_POINTS} points, the limit")
         xmin, xmax, ymin, ymax = self.bounds
@@ -325,11 +317,14 @@ class Session:
         self._partial = None
         self.sample.forget()
         self.dataset["points"] = len(self.X)
+        self.train, self.test = metrics.split(len(self.X), self.dataset["test_ratio"], self.dataset["seed"])
 
     # -- the network --------------------------------------------------------------------------------
 
     def _on_config(self, message):
-        new = {k: message[k] for k in DEFAULT_CONFIG}
+        new = {k: message.get(k, DEFAULT_CONFIG[k]) for k in DEFAULT_CONFIG}  # l1 is optional
+        if self._regression() and new["loss"] != "mse":
+            raise PlaygroundError(f"the {self.dataset['name']} data set is fitted with mse (mean squared error), not {new['loss']}")
         old = self.config
         self.config = new
         if choices.architecture(new) != choices.architecture(old) or new["seed"] != old["seed"]:
@@ -351,8 +346,9 @@ class Session:
         else:
             hidden, act = self.config["hidden"], self.config["activation"]
             out = "sigmoid" if self.config["loss"] == "bce" else "linear"
-            self.model = MLP(2, hidden + [1], activation=act, output_activation=out,
+            self.model = MLP(len(self.config["features"]), hidden + [1], activation=act, output_activation=out,
                              init="he" if act == "relu" else "xavier", seed=self.config["seed"])
+        boundary.use_features(self.model, self.config["features"])
         self.optimizer = choices.optimizer(self.config, self.model.parameters())
         self._loss_fn = choices.loss_function(self.config["loss"])
         self._targets = choices.targets(self.config["loss"], self.y)
@@ -374,13 +370,20 @@ class Session:
     def _on_neuron_map(self, message):
         layer, neuron = message["layer"], message["neuron"]
         if layer >= len(self.model.layers) or neuron >= len(self.model.layers[layer].neurons):
-            raise PlaygroundError(f"the network has no neuron {neuron} in layer {layer}")
+            raise PlaygroundError(f"the network has no neuron L{layer}.n{neuron}")
         try:
             values = boundary.neuron_map(self.model, layer, neuron, self.bounds)
         except (ValueError, ArithmeticError):
-            raise PlaygroundError(f"neuron {layer}.{neuron}'s output overflows: reset the network") from None
+            raise PlaygroundError(f"neuron L{layer}.n{neuron}'s output overflows: reset the network") from None
         return [{"type": "neuron_map", "layer": layer, "neuron": neuron, "size": boundary.NEURON_GRID,
                  "values": values}]
+
+    def _on_neuron_maps(self, message):
+        try:
+            maps = boundary.every_neuron_map(self.model, self.bounds)
+        except (ValueError, ArithmeticError):
+            raise PlaygroundError("the neurons' outputs overflow: reset the network") from None
+        return [{"type": "neuron_maps", "version": self.version, "size": boundary.THUMBNAIL_GRID, "maps": maps}]
 
     def _on_save(self, message):
         return [{"type": "saved", "path": os.fspath(self.start.save(self.model, message["name"]))}]

@@ -70,13 +70,13 @@ def test_cluster_by_scope_nests_neurons_in_layers():
     # Nesting depth of each cluster label (the digraph is depth 1): layers at 2, their neurons at 3.
     depth, placed = 0, []
     for line in src.splitlines():
-        label = re.search(r"label=<(layers[\w.]*)>", line)
+        label = re.search(r"label=<(L\d[\w.]*)>", line)
         if label and "subgraph" not in line and "TABLE" not in line:
             placed.append((label.group(1), depth))
         depth += line.count("{") - line.count("}")
     assert placed == [
-        ("layers.0", 2), ("layers.0.neurons.0", 3), ("layers.0.neurons.1", 3), ("layers.0.neurons.2", 3),
-        ("layers.1", 2), ("layers.1.neurons.0", 3), ("layers.1.neurons.1", 3), ("layers.1.neurons.2", 3),
+        ("L0", 2), ("L0.n0", 3), ("L0.n1", 3), ("L0.n2", 3),
+        ("L1", 2), ("L1.n0", 3), ("L1.n1", 3), ("L1.n2", 3),
     ]
     src_layer = draw_dot(out, cluster="layer").source
     assert src_layer.count("subgraph cluster_") == 2
@@ -90,7 +90,7 @@ def test_collapse_one_box_per_neuron_or_layer():
     by_layer = draw_dot(out, collapse="layer").source
     boxes = lambda src: re.findall(r"^\s*(g\d+) \[", src, re.M)
     assert len(boxes(by_neuron)) == 6 and len(boxes(by_layer)) == 2
-    assert "layers.1.neurons.2" in by_neuron and "neurons" not in by_layer
+    assert ">L1.n2<" in by_neuron and ">L1<" in by_layer and ".n" not in by_layer
     # Parameters (no scope of their own) were folded into the neuron that uses them.
     assert "3 params" in by_neuron and not re.search(r">w\d<", by_neuron)
     assert len(re.findall(r"^\s*v\d+ \[", by_neuron, re.M)) < len(re.findall(r"^\s*v\d+ \[", full, re.M))
@@ -120,8 +120,8 @@ def test_real_mlp_loss_renders_collapsed():
     dot = draw_dot(loss, collapse="neuron", cluster="layer")
     texts = svg_texts(render(dot))
     for j in range(16):
-        assert f"layers.0.neurons.{j}" in texts and f"layers.1.neurons.{j}" in texts
-    assert "layers.2.neurons.0" in texts
+        assert f"L0.n{j}" in texts and f"L1.n{j}" in texts
+    assert "L2.n0" in texts
     assert any(t.startswith("|grad params|") for t in texts)
     assert dot.source.count("subgraph cluster_") == 3
 
@@ -274,7 +274,7 @@ def test_inline_display_collapses_a_network_loss():
     svg = mimebundle(loss)["image/svg+xml"]
     assert box_count(svg) <= INLINE_MAX_BOXES
     texts = svg_texts(svg.encode("utf-8"))
-    assert "layers.0.neurons.15" in texts and "layers.2.neurons.0" in texts
+    assert "L0.n15" in texts and "L2.n0" in texts
     assert any("one box per neuron" in t for t in texts)  # the picture says what it shows
     width, height = (float(v) for v in re.search(r'viewBox="0\.00 0\.00 ([\d.]+) ([\d.]+)"', svg).groups())
     assert width < 2000 and height < 2000 and len(svg) < 200_000  # in full: 1805 x 20438 pt, 688 KB

@@ -46,7 +46,7 @@ def test_press_play_and_the_loss_falls_and_the_boundary_changes(browse, live_ser
 
     history, before, after, shot, canvas, play_label = browse(scenario)
     (tmp_path / "train.png").write_bytes(shot)
-    losses = [loss for _, loss, _ in history]
+    losses = [row[1] for row in history]  # step, loss, accuracy, test loss, test accuracy
     assert len(losses) >= 2 and losses[-1] < losses[0]
     assert after != before, "the decision boundary did not change while training"
     assert "play" in play_label
@@ -77,12 +77,12 @@ def test_click_a_point_and_step_through_its_backward_pass(browse, live_server, t
         current = page.locator("#bp-graph g.node.gw-current").count()
         page.keyboard.press("ArrowRight")
         counter_key = page.text_content("#bp-counter")
-        # Move the sample's first input: the x1 box's data changes.
+        # Move the sample's first input: the x0 box's data changes.
         data_before = page.evaluate("window.gradwalk.views.backprop.sample.data")
-        page.evaluate("""() => { const s = document.getElementById('bp-x1');
+        page.evaluate("""() => { const s = document.getElementById('bp-x0');
             s.value = Number(s.min) + 0.2 * (Number(s.max) - Number(s.min)); s.dispatchEvent(new Event('input')); }""")
         page.wait_for_function(f"() => JSON.stringify(window.gradwalk.views.backprop.sample.data) !== {json.dumps(json.dumps(data_before))}")
-        x1 = page.evaluate("(() => { const r = window.gradwalk.views.backprop.sample; return r.data[r.names.indexOf('x1')]; })()")
+        x1 = page.evaluate("(() => { const r = window.gradwalk.views.backprop.sample; return r.data[r.names.indexOf('x0')]; })()")
         shot = page.screenshot()
         return start, grads_before, counter, header, text, grads_after, current, counter_key, x1, shot
 
@@ -156,7 +156,7 @@ def test_hover_a_neuron_shows_its_own_map_and_editing_a_weight_moves_the_boundar
         caption = page.text_content("#boundary-caption")
         before = page.evaluate("document.getElementById('boundary').toDataURL()")
         page.hover("#network g.neuron >> nth=3")
-        page.wait_for_function("() => document.getElementById('boundary-caption').textContent.startsWith('neuron 0.3')")
+        page.wait_for_function("() => document.getElementById('boundary-caption').textContent.startsWith('L0.n3: this neuron')")
         neuron = page.evaluate("document.getElementById('boundary').toDataURL()")
         page.mouse.move(5, 5)
         page.wait_for_function(f"() => document.getElementById('boundary-caption').textContent === {json.dumps(caption)}")
@@ -170,4 +170,4 @@ def test_hover_a_neuron_shows_its_own_map_and_editing_a_weight_moves_the_boundar
 
     before, neuron, edited, name = browse(scenario)
     assert neuron != before and edited != before
-    assert name == "layers.2.neurons.0.b"
+    assert name == "L2.n0.b"

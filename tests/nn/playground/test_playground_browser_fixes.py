@@ -26,6 +26,7 @@ CONTROLS = [
     ("#lr", "20", "lr must lie in (0, 10], got 20", "0.5", f"{STATE}.config.lr === 0.5"),
     ("#batch", "0", "batch_size must be from 1 to 2000, got 0", "10", f"{STATE}.config.batch_size === 10"),
     ("#l2", "2", "l2 must lie in [0, 1], got 2", "0.01", f"{STATE}.config.l2 === 0.01"),
+    ("#l1", "3", "l1 must lie in [0, 1], got 3", "0.002", f"{STATE}.config.l1 === 0.002"),
     ("#model-seed", "-1", "seed must be from 0 to", "5", f"{STATE}.config.seed === 5"),
 ]
 
@@ -107,12 +108,15 @@ def test_the_sample_view_clears_when_the_network_or_the_data_change(browse, live
         else:
             page.eval_on_selector("#points", SET, "30")
             page.wait_for_function(f"() => {STATE}.X.length === 30")
-        page.click("#tab-backprop")
+        # The (hidden) view is cleared at once, and its stepper has nothing left to step.
         placeholder = page.text_content("#bp-graph")
         svgs = page.locator("#bp-graph svg").count()
-        page.keyboard.press("ArrowRight")  # the old stepper must not step
+        page.evaluate("window.gradwalk.views.backprop.stepper.key({key: 'ArrowRight', preventDefault() {}})")
         counter, info = page.text_content("#bp-counter"), page.text_content("#bp-info")
-        pick_first_point(page)
+        # Shown again, it opens on a point of the new network or data, as on a first visit.
+        page.click("#tab-backprop")
+        page.wait_for_function("() => window.gradwalk.views.backprop.sample !== null", timeout=60_000)
+        page.wait_for_selector("#bp-graph svg", timeout=60_000)
         new_names = page.evaluate("window.gradwalk.views.backprop.sample.names.length")
         return placeholder, svgs, counter, info, old_names, new_names
 

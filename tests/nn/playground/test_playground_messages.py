@@ -121,7 +121,7 @@ def test_training_that_diverges_stops_with_a_message(tab):
 def test_protocol_lists_every_message_type_it_checks():
     assert set(protocol.MESSAGE_TYPES) == {
         "dataset", "add_point", "clear_points", "config", "play", "pause", "step", "reset", "set_param",
-        "neuron_map", "sample", "formula", "save"}
+        "neuron_map", "neuron_maps", "sample", "formula", "save"}
     for kind in protocol.MESSAGE_TYPES:
         assert hasattr(Session, "_on_" + kind), kind
 
@@ -174,13 +174,13 @@ def test_a_huge_integer_is_refused_without_converting_it(tab):
 
 # Every field of every message type, each given each of these values (raw JSON text).
 VALID = {
-    "dataset": {"name": "moons", "noise": 0.1, "points": 20, "seed": 0},
+    "dataset": {"name": "moons", "noise": 0.1, "points": 20, "seed": 0, "test_ratio": 0.2},
     "add_point": {"x": 0.0, "y": 0.0, "label": 1},
     "config": {"hidden": [4], "activation": "relu", "loss": "hinge", "optimizer": "sgd", "lr": 0.1,
-               "batch_size": None, "l2": 0.0, "seed": 0},
+               "batch_size": None, "l2": 0.0, "l1": 0.0, "seed": 0},
     "set_param": {"name": "layers.0.neurons.0.b", "value": 0.5},
     "neuron_map": {"layer": 0, "neuron": 0},
-    "sample": {"index": 0, "x": [0.1, 0.2]},
+    "sample": {"index": 0, "x": [0.1, 0.2], "expand": False},
     "formula": {"text": "x*y", "values": {"x": 1, "y": 2}, "plot": "x", "range": [-1, 1]},
     "save": {"name": "m"},
 }

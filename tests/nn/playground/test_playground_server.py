@@ -154,7 +154,9 @@ def test_steps_lower_the_loss_and_reset_starts_over(tab):
 
 def test_dataset_add_point_and_clear_points(tab):
     state = ask(tab, {"type": "dataset", "name": "circles", "noise": 0.05, "points": 60, "seed": 3}, "state")
-    assert state["dataset"] == {"name": "circles", "noise": 0.05, "points": 60, "seed": 3} and len(state["X"]) == 60
+    assert state["dataset"] == {"name": "circles", "noise": 0.05, "points": 60, "seed": 3, "test_ratio": 0.0}
+    assert len(state["X"]) == 60
+    assert state["test"] == []  # nothing held out unless asked
     xmin, xmax, ymin, ymax = state["bounds"]
     state = ask(tab, {"type": "add_point", "x": (xmin + xmax) / 2, "y": ymax - 0.01, "label": 0}, "state")
     assert len(state["X"]) == 61 and state["y"][-1] == 0
@@ -204,25 +206,25 @@ def test_neuron_map(tab):
     m = ask(tab, {"type": "neuron_map", "layer": 1, "neuron": 5}, "neuron_map")
     assert m["layer"] == 1 and m["neuron"] == 5 and len(m["values"]) == m["size"] ** 2
     assert max(abs(v) for v in m["values"]) in (0, 100)  # scaled to its own largest magnitude
-    assert "no neuron 20 in layer 0" in ask(tab, {"type": "neuron_map", "layer": 0, "neuron": 20}, "error")["message"]
+    assert "no neuron L0.n20" in ask(tab, {"type": "neuron_map", "layer": 0, "neuron": 20}, "error")["message"]
 
 
 def test_sample_draws_the_loss_graph_and_steps_through_it(tab):
     first = ask(tab, {"type": "sample", "index": 7}, "sample")
-    assert first["svg"].lstrip().startswith("<?xml") and first["grouping"] == "cluster"
+    assert first["svg"].lstrip().startswith("<?xml") and first["grouping"] == "collapse"  # one box per neuron
     assert first["names"][first["root"]] == "loss" and first["steps"]
-    assert "x1" in first["names"] and "x2" in first["names"]
+    assert "x0" in first["names"] and "x1" in first["names"] and "y" in first["names"]
     # Replaying the recorded edges gives backward()'s gradient for the inputs.
     grads = {}
     for step in first["steps"]:
         for parent, text in step["edges"]:
             grads[parent] = text
-    x1 = first["names"].index("x1")
+    x0 = first["names"].index("x0")
     moved = ask(tab, {"type": "sample", "index": 7, "x": [first["x"][0] + 0.3, first["x"][1]]}, "sample")
     assert moved["svg"] is None  # same shape: the page rewrites the numbers into its drawing
     assert moved["x"][0] == pytest.approx(first["x"][0] + 0.3)
-    assert moved["data"][x1] != first["data"][x1]
-    assert grads[x1].startswith("grad ")
+    assert moved["data"][x0] != first["data"][x0]
+    assert grads[x0].startswith("grad ")
     assert "there is no point 500" in ask(tab, {"type": "sample", "index": 500}, "error")["message"]
 
 

@@ -29,8 +29,8 @@ def weights(model) -> list[float]:
 
 
 @pytest.mark.parametrize("loss", ["hinge", "bce_with_logits", "mse", "bce"])
-@pytest.mark.parametrize("l2", [0.0, 0.01])
-def test_a_step_in_chunks_is_the_step_at_once(loss, l2):
+@pytest.mark.parametrize("l2, l1", [(0.0, 0.0), (0.01, 0.0), (0.0, 0.01), (0.01, 0.003)])
+def test_a_step_in_chunks_is_the_step_at_once(loss, l2, l1):
     X, y = nn.make_moons(37, noise=0.1, seed=1)
     targets = choices.targets(loss, [int(t) for t in y])
     model = nn.MLP(2, [6, 5, 1], activation="tanh", output_activation="sigmoid" if loss == "bce" else "linear", seed=2)
@@ -39,7 +39,7 @@ def test_a_step_in_chunks_is_the_step_at_once(loss, l2):
     config = {"optimizer": "adam", "lr": 0.05}
     optimizer, twin_optimizer = choices.optimizer(config, model.parameters()), choices.optimizer(config, twin.parameters())
     for _ in range(3):
-        chunks = adapters.train_step_in_chunks(model, X, targets, loss_fn, optimizer, l2, chunk=5)
+        chunks = adapters.train_step_in_chunks(model, X, targets, loss_fn, optimizer, l2, chunk=5, l1=l1)
         pieces = 0
         while True:
             try:
@@ -49,7 +49,7 @@ def test_a_step_in_chunks_is_the_step_at_once(loss, l2):
                 chunked_loss = done.value
                 break
         assert pieces == 8  # 37 samples, 5 at a time
-        whole_loss = adapters.train_step(twin, X, targets, loss_fn, twin_optimizer, l2)
+        whole_loss = adapters.train_step(twin, X, targets, loss_fn, twin_optimizer, l2, l1)
         assert chunked_loss == pytest.approx(whole_loss, rel=1e-12, abs=1e-15)
         assert weights(model) == pytest.approx(weights(twin), rel=1e-9, abs=1e-12)
     assert weights(model) != weights(nn.MLP(2, [6, 5, 1], activation="tanh", seed=2))  # it did train
@@ -153,3 +153,25 @@ def test_twenty_tabs_connecting_at_once_get_sixteen_seats():
     assert kinds.count("state") == 16 and kinds.count("error") == 4
     assert all("already serves 16 tabs" in m["message"] for m in first if m["type"] == "error")
     assert after["type"] == "state"
+
+
+def test_a_new_drawing_is_handed_out_before_the_steps_are_recorded():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nn.playground.graphs import PendingDrawing
+
+    handed = []
+    session = Session()
+    work = session.work({"type": "sample", "index": 2, "x": None})
+    done, replies = advance(work, float("inf"), on_yield=handed.append)
+    assert done and len(handed) == 1 and isinstance(handed[0], PendingDrawing) and replies[0]["svg"] is handed[0]
+    with ThreadPoolExecutor(1) as pool:
+        handed[0].start(pool, lambda source: "<svg/>" if source.startswith("digraph") else None)
+        first = handed[0].layout
+        handed[0].start(pool, lambda source: "again")  # started once only
+        assert handed[0].layout is first and first.result() == "<svg/>"
+    handed[0].settle(first.result())
+    # The same shape again: no drawing, nothing handed out.
+    again = []
+    advance(session.work({"type": "sample", "index": 2, "x": [0.0, 0.0]}), float("inf"), on_yield=again.append)
+    assert again == []

@@ -11,13 +11,16 @@ export class BackpropView {
     this.state = null;
     this.sample = null;     // the last sample reply
     this.dragging = false;
+    this.asked = false;     // a sample was asked for since the last state: do not ask again
     this.stepper = new GraphStepper("bp");
 
     connection.on("state", (m) => {
       const before = this.state;
       this.state = m;
       this.sample = null;  // new data or a new network: choose a point again
+      this.asked = false;
       $("bp-refresh").disabled = true;
+      $("bp-why-zero").hidden = true;
       if (before && (before.version !== m.version || JSON.stringify([before.X, before.y]) !== JSON.stringify([m.X, m.y]))) {
         // The graph, its steps and the arrow keys would all be of the old network or data.
         this.stepper.clear("The network or the data changed: click a point to draw its graph again.");
@@ -25,6 +28,7 @@ export class BackpropView {
       }
       this.setRanges();
       this.draw();
+      if (this.visible()) this.askForTeachingSample();
     });
     connection.on("update", (m) => { if (this.state) { this.state.boundary = m.boundary; if (this.visible()) this.draw(); } });
     connection.on("sample", (m) => this.onSample(m));
@@ -33,22 +37,35 @@ export class BackpropView {
     map.addEventListener("mousedown", (event) => this.press(event));
     map.addEventListener("mousemove", (event) => { if (this.dragging) this.moveTo(event); });
     window.addEventListener("mouseup", () => { this.dragging = false; });
-    ["bp-x1", "bp-x2"].forEach((id) => $(id).addEventListener("input", () => {
-      if (this.sample) this.requestInputs([Number($("bp-x1").value), Number($("bp-x2").value)]);
+    ["bp-x0", "bp-x1"].forEach((id) => $(id).addEventListener("input", () => {
+      if (this.sample) this.requestInputs([Number($("bp-x0").value), Number($("bp-x1").value)]);
     }));
     $("bp-refresh").addEventListener("click", () => {
-      if (this.sample) connection.send({ type: "sample", index: this.sample.index });
+      if (this.sample) this.ask(this.sample.index);
     });
+    $("bp-teach").addEventListener("click", () => this.ask(null));
+    $("bp-expand").addEventListener("change", () => { if (this.sample) this.ask(this.sample.index); });
+  }
+
+  // index null: the server picks the point with the largest loss (a hinge loss is 0 on most
+  // points of a trained model, and stepping through one of those adds 0 at every step).
+  ask(index) {
+    this.asked = true;
+    this.connection.send({ type: "sample", index, expand: $("bp-expand").checked });
+  }
+
+  askForTeachingSample() {
+    if (!this.sample && !this.asked && this.state && this.state.X.length) this.ask(null);
   }
 
   visible() { return $("view-backprop").classList.contains("active"); }
-  shown() { this.draw(); this.stepper.shown(); }
+  shown() { this.draw(); this.stepper.shown(); this.askForTeachingSample(); }
 
   setRanges() {
     if (!this.state) return;
     const [xmin, xmax, ymin, ymax] = this.state.bounds;
-    Object.assign($("bp-x1"), { min: xmin, max: xmax });
-    Object.assign($("bp-x2"), { min: ymin, max: ymax });
+    Object.assign($("bp-x0"), { min: xmin, max: xmax });
+    Object.assign($("bp-x1"), { min: ymin, max: ymax });
   }
 
   press(event) {
@@ -60,7 +77,7 @@ export class BackpropView {
       if ((sx - px) ** 2 + (sy - py) ** 2 < 15 ** 2) { this.dragging = true; return; }
     }
     const index = nearestPoint(canvas, this.state.bounds, this.state.X, px, py);
-    if (index >= 0) this.connection.send({ type: "sample", index });
+    if (index >= 0) this.ask(index);
   }
 
   moveTo(event) {
@@ -70,18 +87,21 @@ export class BackpropView {
   }
 
   requestInputs(x) {
-    this.connection.sendLatest({ type: "sample", index: this.sample.index, x });
+    this.connection.sendLatest({ type: "sample", index: this.sample.index, x, expand: $("bp-expand").checked });
   }
 
   onSample(m) {
     this.sample = m;
     $("bp-refresh").disabled = false;
-    $("bp-x1").value = m.x[0]; $("bp-x2").value = m.x[1];
-    $("bp-x1-value").textContent = fmt(m.x[0], 3);
-    $("bp-x2-value").textContent = fmt(m.x[1], 3);
+    $("bp-x0").value = m.x[0]; $("bp-x1").value = m.x[1];
+    $("bp-x0-value").textContent = fmt(m.x[0], 3);
+    $("bp-x1-value").textContent = fmt(m.x[1], 3);
     const rootData = m.data[m.root].replace("data ", "");
-    $("bp-info").textContent = `point ${m.index}, class ${m.label}: the network outputs ${fmt(m.output)}, ` +
-      `${m.loss_name} loss ${rootData}. ${m.grouping === "collapse" ? "(A big network: one box per neuron.)" : ""}`;
+    const label = this.state && this.state.regression ? `target ${fmt(m.label)}` : `class ${m.label}`;
+    $("bp-info").textContent = `point ${m.index}, ${label}: the network outputs ${fmt(m.output)}, ` +
+      `${m.loss_name} loss ${rootData}. ${m.grouping === "collapse" ? "(A big network: one box per neuron; tick \"draw every value\" to see inside.)" : ""}`;
+    $("bp-why-zero").hidden = !m.why_zero;
+    $("bp-why-zero").textContent = m.why_zero || "";
     this.stepper.show(m);
     this.draw();
   }
@@ -90,6 +110,7 @@ export class BackpropView {
     if (!this.state) return;
     const canvas = $("bp-map");
     drawMap(canvas, this.state.boundary);
-    drawPoints(canvas, this.state.bounds, this.state.X, this.state.y, { radius: 3.5, ring: this.sample ? this.sample.x : null });
+    drawPoints(canvas, this.state.bounds, this.state.X, this.state.y,
+      { radius: 3.5, ring: this.sample ? this.sample.x : null, values: this.state.regression });
   }
 }

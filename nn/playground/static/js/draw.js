@@ -2,6 +2,7 @@
 
 export const CLASS_COLOURS = ["#e8590c", "#1c7ed6"];
 const LIGHT = [[255, 232, 204], [208, 235, 255]];  // the classes' map tints, at full shade
+const STRONG = [[240, 120, 50], [60, 140, 220]];
 const SHADES = 100;  // maps arrive as ints in [-SHADES, SHADES] (see boundary.py)
 
 export function fmt(x, digits = 4) {
@@ -23,7 +24,11 @@ export function projection(canvas, bounds) {
 }
 
 // A map of size x size shades (row 0 at the top), smoothly scaled to fill the canvas.
-export function drawMap(canvas, map) {
+// discrete: each pixel a full shade of its class, as the model's decision (TF Playground's
+// "discretize output").
+// strong: the classes' own colours at full shade (small thumbnails), not the light tints.
+export function drawMap(canvas, map, { discrete = false, strong = false } = {}) {
+  const tints = strong ? STRONG : LIGHT;
   const ctx = canvas.getContext("2d");
   const size = map.size;
   const small = document.createElement("canvas");
@@ -31,8 +36,8 @@ export function drawMap(canvas, map) {
   const sctx = small.getContext("2d");
   const image = sctx.createImageData(size, size);
   for (let i = 0; i < size * size; i++) {
-    const v = map.values[i] / SHADES;
-    const tint = LIGHT[v > 0 ? 1 : 0];
+    const v = discrete ? Math.sign(map.values[i]) : map.values[i] / SHADES;
+    const tint = tints[v > 0 ? 1 : 0];
     const t = Math.min(1, Math.abs(v)) * 0.9;
     image.data[4 * i] = 255 + (tint[0] - 255) * t * 1.15;
     image.data[4 * i + 1] = 255 + (tint[1] - 255) * t * 1.15;
@@ -45,19 +50,25 @@ export function drawMap(canvas, map) {
   ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
 }
 
-export function drawPoints(canvas, bounds, X, y, { ring = null, radius = 4.5 } = {}) {
+// test: per point, whether it is held out for testing (drawn hollow, or not at all unless showTest).
+// values: the labels are numbers (a regression), coloured from orange (-1) through grey to blue (+1).
+export function drawPoints(canvas, bounds, X, y, { ring = null, radius = 4.5, test = null, showTest = true, values = false } = {}) {
   const ctx = canvas.getContext("2d");
   const { toPixel } = projection(canvas, bounds);
-  ctx.lineWidth = 1;
   for (let i = 0; i < X.length; i++) {
+    const held = test !== null && test[i];
+    if (held && !showTest) continue;
     const [px, py] = toPixel(X[i][0], X[i][1]);
     ctx.beginPath();
     ctx.arc(px, py, radius, 0, 2 * Math.PI);
-    ctx.fillStyle = CLASS_COLOURS[y[i]];
+    const colour = values ? valueColour(y[i]) : CLASS_COLOURS[y[i]];
+    ctx.fillStyle = held ? "white" : colour;
     ctx.fill();
-    ctx.strokeStyle = "white";
+    ctx.lineWidth = held ? 2 : 1;
+    ctx.strokeStyle = held ? colour : "white";
     ctx.stroke();
   }
+  ctx.lineWidth = 1;
   if (ring) {
     const [px, py] = toPixel(ring[0], ring[1]);
     ctx.beginPath();
@@ -66,6 +77,12 @@ export function drawPoints(canvas, bounds, X, y, { ring = null, radius = 4.5 } =
     ctx.strokeStyle = "#212529";
     ctx.stroke();
   }
+}
+
+export function valueColour(v) {
+  const t = Math.max(-1, Math.min(1, v)), grey = [173, 181, 189];
+  const end = t >= 0 ? [28, 126, 214] : [232, 89, 12], a = Math.abs(t);
+  return `rgb(${grey.map((g, k) => Math.round(g + (end[k] - g) * a)).join(",")})`;
 }
 
 // Index of the point nearest to pixel (px, py), if it is within `reach` pixels.
@@ -136,3 +153,32 @@ export function drawLines(canvas, series, { yMin = null, yMax = null, marker = n
 }
 
 export const SERIES_COLOURS = ["#212529", "#1c7ed6", "#e8590c", "#2b8a3e", "#ae3ec9", "#f08c00", "#0c8599", "#c2255c"];
+
+// Ticks at whole steps of 1 (or 0.5, 2, 5 ... so that there are 3 to 8 of them) along the map's
+// bottom and left edges, labelled with the data value there. Returns the ticks drawn.
+export function drawAxes(canvas, bounds) {
+  const [xmin, xmax, ymin, ymax] = bounds;
+  const span = Math.max(xmax - xmin, ymax - ymin);
+  const step = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100].find((s) => span / s <= 8) || span / 4;
+  const ticks = (lo, hi) => {
+    const out = [];
+    for (let t = Math.ceil(lo / step) * step; t <= hi + 1e-9; t += step) out.push(Number(t.toFixed(6)));
+    return out;
+  };
+  const ctx = canvas.getContext("2d"), { toPixel } = projection(canvas, bounds);
+  const xs = ticks(xmin, xmax), ys = ticks(ymin, ymax);
+  ctx.save();
+  ctx.font = "10px sans-serif"; ctx.fillStyle = "#495057"; ctx.strokeStyle = "#495057"; ctx.lineWidth = 1;
+  ctx.beginPath();
+  xs.forEach((x) => { const [px] = toPixel(x, ymin); ctx.moveTo(px, canvas.height); ctx.lineTo(px, canvas.height - 5); });
+  ys.forEach((y) => { const [, py] = toPixel(xmin, y); ctx.moveTo(0, py); ctx.lineTo(5, py); });
+  ctx.stroke();
+  ctx.textAlign = "center";
+  xs.forEach((x) => { const [px] = toPixel(x, ymin); ctx.fillText(fmt(x, 3), px, canvas.height - 7); });
+  ctx.textAlign = "left"; ctx.textBaseline = "middle";
+  ys.forEach((y) => { const [, py] = toPixel(xmin, y); ctx.fillText(fmt(y, 3), 7, py); });
+  ctx.fillText("x0 →", canvas.width - 34, canvas.height - 18);
+  ctx.fillText("↑ x1", 34, 10);
+  ctx.restore();
+  return { x: xs, y: ys };
+}

@@ -81,7 +81,7 @@ export class GraphStepper {
       this.container.replaceChildren(svg);
       this.natural = { width: parseFloat(svg.getAttribute("width")), height: parseFloat(svg.getAttribute("height")) };
       svg.dataset.naturalWidth = this.natural.width;
-      this.indexBoxes(svg, reply.names.length);
+      this.indexBoxes(svg, reply.names.length, reply.groups || []);
       // A small graph fits the view; a big (clustered) one stays readable at 60% of its size,
       // and each step scrolls its node into view.
       this.grouping = reply.grouping;
@@ -94,11 +94,21 @@ export class GraphStepper {
     this.render();
   }
 
-  indexBoxes(svg, count) {
+  // Per node, its box: its own (v{k}, with data and grad texts to rewrite), or the collapsed
+  // box of the neuron it is inside (named as groups[k] says, as the box's first line does).
+  indexBoxes(svg, count, groups) {
+    const groupBox = {};
+    svg.querySelectorAll("g.node").forEach((g) => {
+      const first = g.querySelector("text");
+      if (!/^g\d+$/.test(g.id) || !first) return;
+      groupBox[first.textContent] = g;
+      // Its |grad params| was drawn before the backward pass, and would stay 0 at every step.
+      g.querySelectorAll("text").forEach((t) => { if (t.textContent.startsWith("|grad params|")) t.remove(); });
+    });
     this.boxes = [];
     for (let k = 0; k < count; k++) {
       const g = svg.querySelector("#v" + k);
-      if (!g) { this.boxes.push(null); continue; }  // collapsed into a group box
+      if (!g) { this.boxes.push(groupBox[groups[k]] ? { g: groupBox[groups[k]], data: null, grad: null } : null); continue; }
       const box = { g, data: null, grad: null };
       const middle = boxMiddle(g);
       for (const t of g.querySelectorAll("text")) {
@@ -149,12 +159,19 @@ export class GraphStepper {
     const grads = this.gradsAt(this.frame);
     const current = this.frame > 0 ? r.steps[this.frame - 1] : null;
     const updated = new Set(current ? current.edges.map(([p]) => p) : []);
+    // Several nodes may share one collapsed box: mark the boxes once all nodes are seen.
+    const currentBoxes = new Set(), updatedBoxes = new Set();
     this.boxes.forEach((box, k) => {
       if (!box) return;
       if (box.data) box.data.textContent = r.data[k];
       if (box.grad) box.grad.textContent = grads[k];
-      box.g.classList.toggle("gw-current", current !== null && current.node === k);
-      box.g.classList.toggle("gw-updated", updated.has(k));
+      if (current !== null && current.node === k) currentBoxes.add(box.g);
+      if (updated.has(k)) updatedBoxes.add(box.g);
+    });
+    this.boxes.forEach((box) => {
+      if (!box) return;
+      box.g.classList.toggle("gw-current", currentBoxes.has(box.g));
+      box.g.classList.toggle("gw-updated", updatedBoxes.has(box.g) && !currentBoxes.has(box.g));
     });
     if (this.container.firstElementChild) {
       this.container.querySelectorAll("g.edge.gw-active, g.node.gw-op").forEach((el) => el.classList.remove("gw-active", "gw-op"));

@@ -8,7 +8,7 @@ import { setupZoomButtons } from "./graph.js";
 // one was answered, so a fast slider never queues up hundreds of them.
 const ANSWERED_BY = {
   update: ["set_param"], sample: ["sample"], formula: ["formula"], formula_variables: ["formula"],
-  neuron_map: ["neuron_map"], state: ["config", "dataset"],
+  neuron_map: ["neuron_map"], neuron_maps: ["neuron_maps"], state: ["config", "dataset"],
 };
 
 class Connection {
