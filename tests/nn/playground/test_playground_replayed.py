@@ -77,3 +77,20 @@ def test_without_numpy_and_for_bce_the_step_is_node_by_node(monkeypatch):
     before = weights(session.model)
     session._step()
     assert session._replayed._taped is None and weights(session.model) != before
+
+
+def test_feature_columns_go_through_the_tape_and_l1_takes_the_node_path():
+    from nn.playground import features
+
+    session = Session()
+    session.handle(dict(session.config, type="config", features=["x0", "x1", "x0²", "sin x1"]))
+    twin, optimizer = node_twin(session)
+    X = [features.expand(session.config["features"], *point) for point in session.X]
+    for _ in range(3):
+        node = adapters.train_step(twin, X, session._targets, session._loss_fn, optimizer, session.config["l2"])
+        assert session._step() == pytest.approx(node, rel=1e-12)
+    assert session._replayed._taped is not None and session.model.nin == 4  # the tape holds the features
+    assert weights(session.model) == pytest.approx(weights(twin), rel=1e-10, abs=1e-13)
+    session.handle(dict(session.config, type="config", l1=0.01))
+    session._step()
+    assert session._replayed.step(session, list(range(len(session.X)))) is None  # L1 is not on the tape
