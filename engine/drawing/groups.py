@@ -1,7 +1,7 @@
 """Grouping a drawing's boxes by `Value.scope`, for `cluster=` and `collapse=`, and drawing the
 framed clusters.
 
-Networks built with `nn` stamp every node with the `name_scope` it was made in, such as
+Networks stamp every node with the `name_scope` it was made in (see `engine.name_scope`), such as
 `layers.1.neurons.3`. A *level* picks how much of that path forms a group:
 
 * `"neuron"`: the path up to the neuron (`layers.1.neurons.3`);
@@ -11,7 +11,7 @@ Networks built with `nn` stamp every node with the `name_scope` it was made in, 
     >>> group_key("layers.1.neurons.3", "layer"), group_key("layers.1.neurons.3", 3)
     ('layers.1', 'layers.1.neurons')
 
-Frames and collapsed boxes are labelled with a group's short name, the way `nn` labels its
+Frames and collapsed boxes are labelled with a group's short name, the way networks label their
 parameters (`L1.n3.w0` is weight 0 of the neuron drawn in the frame `L1.n3`):
 
     >>> short_name("layers.1.neurons.3"), short_name("encoder.layers.0")
