@@ -106,12 +106,29 @@ def open_and_run(page, url: str, cells: int) -> None:
         run_cell(page, k)
 
 
+def accept_dialogs(page) -> None:
+    """Accept any modal dialog JupyterLab put up while the notebook opened (on a slow machine it
+    may ask which kernel to start, though the notebook names one): it would take every click."""
+    dialogs = page.locator(".jp-Dialog")
+    for _ in range(3):
+        if not dialogs.count():
+            return
+        print("JupyterLab's dialog:", dialogs.first.inner_text().replace("\n", " | "), file=sys.stderr)
+        accept = dialogs.first.locator(".jp-Dialog-button.jp-mod-accept")
+        if accept.count():
+            accept.first.click()
+        else:
+            page.keyboard.press("Escape")
+        page.wait_for_timeout(300)
+
+
 def run_cell(page, index: int) -> None:
     """Run cell `index` with Shift+Enter, again if the kernel was not listening yet (its prompt
     still reads [ ]: a while later: a notebook just opened may report idle before it connects)."""
     cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
     prompt = cell.locator(".jp-InputPrompt")
     for _ in range(10):
+        accept_dialogs(page)
         cell.locator(".jp-InputArea-editor").click()
         page.keyboard.press("Shift+Enter")
         deadline = time.monotonic() + 3

@@ -42,3 +42,14 @@ def open_page(page, url):
     page.goto(url)
     page.wait_for_function("() => document.getElementById('connection').textContent === 'connected'")
     page.wait_for_function("() => window.gradwalk.views.train.state !== null")
+
+
+def pick_first_point(page):
+    """Click the first data point on the Backprop view's small map and wait for its graph."""
+    x, y = page.evaluate("""() => {
+        const s = window.gradwalk.views.backprop.state, [xmin, xmax, ymin, ymax] = s.bounds;
+        const c = document.getElementById('bp-map').getBoundingClientRect();
+        return [c.left + (s.X[0][0] - xmin) / (xmax - xmin) * c.width, c.top + (ymax - s.X[0][1]) / (ymax - ymin) * c.height];
+    }""")
+    page.mouse.click(x, y)
+    page.wait_for_selector("#bp-graph svg", timeout=60_000)

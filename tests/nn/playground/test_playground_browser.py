@@ -10,7 +10,7 @@ import pytest
 
 PIL = pytest.importorskip("PIL.Image", reason="pillow reads the screenshots")
 
-from playground_support import open_page  # noqa: E402
+from playground_support import open_page, pick_first_point  # noqa: E402
 
 
 pytestmark = pytest.mark.slow  # a real browser: seconds per test (make test runs them)
@@ -58,14 +58,7 @@ def test_click_a_point_and_step_through_its_backward_pass(browse, live_server, t
     def scenario(page):
         open_page(page, live_server.url)
         page.click("#tab-backprop")
-        # The first data point's pixel on the small map.
-        x, y = page.evaluate("""() => {
-            const s = window.gradwalk.views.backprop.state, [xmin, xmax, ymin, ymax] = s.bounds;
-            const c = document.getElementById('bp-map').getBoundingClientRect();
-            return [c.left + (s.X[0][0] - xmin) / (xmax - xmin) * c.width, c.top + (ymax - s.X[0][1]) / (ymax - ymin) * c.height];
-        }""")
-        page.mouse.click(x, y)
-        page.wait_for_selector("#bp-graph svg", timeout=60_000)
+        pick_first_point(page)
         start = page.text_content("#bp-counter")
         grads_before = page.evaluate("[...document.querySelectorAll('#bp-graph text')].filter(t => t.textContent.startsWith('grad ')).map(t => t.textContent)")
         for _ in range(3):

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from playground_support import open_page
+from playground_support import open_page, pick_first_point
 
 pytestmark = pytest.mark.slow  # a real browser: seconds per test
 
@@ -81,16 +81,6 @@ def test_every_control_puts_a_refused_value_back_and_takes_the_next(browse, live
     assert "value must lie in [-1e+06, 1e+06], got 1e+07" in results["weight"][1]
     assert "the value of x must lie in" in results["x"][1]
     assert formula_error and max_length == "1000"
-
-
-def pick_first_point(page):
-    x, y = page.evaluate("""() => {
-        const s = window.gradwalk.views.backprop.state, [xmin, xmax, ymin, ymax] = s.bounds;
-        const c = document.getElementById('bp-map').getBoundingClientRect();
-        return [c.left + (s.X[0][0] - xmin) / (xmax - xmin) * c.width, c.top + (ymax - s.X[0][1]) / (ymax - ymin) * c.height];
-    }""")
-    page.mouse.click(x, y)
-    page.wait_for_selector("#bp-graph svg", timeout=60_000)
 
 
 @pytest.mark.parametrize("change", ["network", "data"])
