@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from engine import node_names, sum_values, topological_order
+from engine import Value, node_names, sum_values, topological_order
 from engine.drawing.groups import group_key, keys_with_adoption, short_name
 from engine.cli import formula as _formulas
 from nn.losses import l2_penalty
