@@ -15,7 +15,7 @@ pytest.importorskip("starlette")
 websockets = pytest.importorskip("websockets")
 
 import nn  # noqa: E402
-from nn.playground import adapters, choices, session as session_module  # noqa: E402
+from nn.playground import adapters, choices, training as session_module  # noqa: E402
 from nn.playground.server import PlaygroundServer, create_app  # noqa: E402
 from nn.playground.session import Session  # noqa: E402
 from nn.playground.slices import advance  # noqa: E402

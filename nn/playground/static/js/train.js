@@ -1,19 +1,12 @@
 // The Train view: data, network settings, play/pause/step/reset, and what training looks like live.
-import { CLASS_COLOURS, canvasPosition, drawAxes, drawLines, drawMap, drawPoints, fmt, projection } from "./draw.js";
-import { SVG_NS } from "./graph.js";
+import { canvasPosition, drawAxes, drawLines, drawMap, drawPoints, fmt, projection } from "./draw.js";
+import { NetworkDiagram, neuronName, parameterLabel } from "./network.js";
+
+export { neuronName, parameterLabel };
 
 const $ = (id) => document.getElementById(id);
 const DATA_CONTROLS = ["dataset", "noise", "points", "data-seed", "test-ratio"];
 const NETWORK_CONTROLS = ["hidden", "activation", "loss", "optimizer", "lr", "batch", "l2", "l1", "model-seed"];
-
-// One name for each thing (docs/playground.md): inputs x0, x1; neuron j of layer i is Li.nj; its
-// weights Li.nj.w0, ... and bias Li.nj.b, as nn labels them. The server's messages name a
-// parameter by its state_dict key (layers.i.neurons.j.w.k), the same name spelled as a path.
-export const neuronName = (layer, neuron) => `L${layer}.n${neuron}`;
-export function parameterLabel(key) {
-  const parts = key.split(".");  // layers.L.neurons.J.w.I  or  layers.L.neurons.J.b
-  return neuronName(parts[1], parts[3]) + (parts[4] === "b" ? ".b" : `.w${parts[5]}`);
-}
 
 // The whole setup in the page's address (#dataset=circles&hidden=8,8&...), so that a link
 // reproduces it: each control's id, and its value as the control shows it.
@@ -47,7 +40,13 @@ export class TrainView {
     this.hover = null;       // {layer, neuron} while the mouse is on a neuron
     this.neuronMap = null;   // that neuron's map, once it arrived
     this.selected = null;    // the parameter name being edited
-    this.networkKey = "";
+    this.diagram = new NetworkDiagram($("network"), {
+      enter: (where) => { this.hover = where; this.neuronMap = null; this.requestNeuronMap(); },
+      leave: () => { this.hover = null; this.neuronMap = null; this.drawBoundary(); },
+      neuron: (where) => this.showEditor(`layers.${where.layer}.neurons.${where.neuron}.b`),
+      edge: (name) => this.showEditor(name),
+      neuronTitle: ({ layer, neuron }) => `${neuronName(layer, neuron)}: hover to see its output, click to edit its bias ${neuronName(layer, neuron)}.b`,
+    });
     this.fromUrl = setupFromUrl(location.hash);  // applied once the first state arrived
 
     connection.on("state", (m) => this.onState(m));
@@ -221,11 +220,12 @@ export class TrainView {
     const box = $("thumbnails");
     box.replaceChildren();
     this.thumbnails = null;
-    if (!$("show-thumbnails").checked || !this.centres) return;
-    this.thumbnails = this.centres.map((layer) => layer.map(([x, y]) => {
+    const { centres, thumbnailSize: size } = this.diagram;
+    if (!$("show-thumbnails").checked || !centres) return;
+    this.thumbnails = centres.map((layer) => layer.map(([x, y]) => {
       const canvas = document.createElement("canvas");
-      canvas.width = canvas.height = this.thumbnailSize;
-      Object.assign(canvas.style, { left: `${x - this.thumbnailSize / 2}px`, top: `${y - this.thumbnailSize / 2}px` });
+      canvas.width = canvas.height = size;
+      Object.assign(canvas.style, { left: `${x - size / 2}px`, top: `${y - size / 2}px` });
       box.append(canvas);
       return canvas;
     }));
@@ -276,73 +276,13 @@ export class TrainView {
     drawLines($("accuracy-plot"), series(2, "#2b8a3e"), { yMin: 0, yMax: 1, title: test ? "accuracy (grey: test)" : "accuracy" });
   }
 
-  // The network as columns of neurons; edges coloured by sign and as wide as the weight is large.
   drawNetwork() {
-    const net = this.state.network;
-    const svg = $("network");
-    const key = net.sizes.join("-") + this.state.config.features.join();
-    if (key !== this.networkKey) this.buildNetwork(net);
-    let largest = 1e-9;
-    net.layers.forEach((layer) => layer.w.forEach((row) => row.forEach((w) => { largest = Math.max(largest, Math.abs(w)); })));
-    net.layers.forEach((layer, l) => layer.w.forEach((row, j) => row.forEach((w, i) => {
-      const edge = this.edges[l][j][i];
-      edge.setAttribute("stroke", w >= 0 ? CLASS_COLOURS[1] : CLASS_COLOURS[0]);
-      edge.setAttribute("stroke-width", (0.4 + 4 * Math.sqrt(Math.abs(w) / largest)).toFixed(2));
-      edge.setAttribute("stroke-opacity", (0.25 + 0.75 * Math.sqrt(Math.abs(w) / largest)).toFixed(2));
-    })));
-    net.layers.forEach((layer, l) => layer.b.forEach((b, j) => {
-      this.neurons[l + 1][j].querySelector("circle").setAttribute("fill", b >= 0 ? "#e7f5ff" : "#fff4e6");
-    }));
-    svg.classList.toggle("dense", net.sizes.some((n) => n > 12));
+    if (this.diagram.draw(this.state.network, this.state.config.features)) {
+      this.selected = null;
+      $("weight-editor").hidden = true;
+      this.placeThumbnails();
+    }
     if (this.selected) this.showEditor(this.selected);
-  }
-
-  buildNetwork(net) {
-    const svg = $("network");
-    svg.replaceChildren();
-    this.networkKey = net.sizes.join("-") + this.state.config.features.join();
-    const inputs = this.state.config.features;
-    const W = 440, H = 400, columns = net.sizes.length;
-    const x = (c) => 30 + (c * (W - 60)) / (columns - 1);
-    const y = (c, j) => { const n = net.sizes[c]; return H / 2 + (j - (n - 1) / 2) * Math.min(44, (H - 30) / n); };
-    const radius = Math.max(3.5, Math.min(11, (H - 30) / Math.max(...net.sizes) / 2.6));
-    const edgeLayer = document.createElementNS(SVG_NS, "g");
-    const nodeLayer = document.createElementNS(SVG_NS, "g");
-    svg.append(edgeLayer, nodeLayer);
-    this.edges = [];
-    net.layers.forEach((layer, l) => {
-      this.edges.push(layer.w.map((row, j) => row.map((_, i) => {
-        const name = `layers.${l}.neurons.${j}.w.${i}`;
-        const line = svgElement("line", { x1: x(l), y1: y(l, i), x2: x(l + 1), y2: y(l + 1, j), class: "edge" });
-        const hit = svgElement("line", { x1: x(l), y1: y(l, i), x2: x(l + 1), y2: y(l + 1, j), class: "edge-hit" });
-        hit.append(svgElement("title", {}, `${parameterLabel(name)}: the weight from ${l === 0 ? inputs[i] : neuronName(l - 1, i)} into ${neuronName(l, j)}`));
-        hit.addEventListener("click", () => this.showEditor(name));
-        edgeLayer.append(line, hit);
-        line.dataset.name = name;
-        return line;
-      })));
-    });
-    this.neurons = net.sizes.map((n, c) => Array.from({ length: n }, (_, j) => {
-      const g = svgElement("g", { class: c === 0 ? "input" : "neuron" });
-      g.append(svgElement("circle", { cx: x(c), cy: y(c, j), r: radius, fill: "white", stroke: "#343a40", "stroke-width": 1.2 }));
-      if (c === 0) g.append(svgElement("text", { x: x(c) - radius - 4, y: y(c, j) + 4, "text-anchor": "end" }, inputs[j]));
-      if (c === columns - 1) g.append(svgElement("text", { x: x(c) + radius + 4, y: y(c, j) + 4 }, "out"));
-      if (c > 0) {
-        const where = { layer: c - 1, neuron: j };
-        g.append(svgElement("title", {}, `${neuronName(c - 1, j)}: hover to see its output, click to edit its bias ${neuronName(c - 1, j)}.b`));
-        g.addEventListener("mouseenter", () => { this.hover = where; this.neuronMap = null; this.requestNeuronMap(); });
-        g.addEventListener("mouseleave", () => { this.hover = null; this.neuronMap = null; this.drawBoundary(); });
-        g.addEventListener("click", () => this.showEditor(`layers.${c - 1}.neurons.${j}.b`));
-      }
-      nodeLayer.append(g);
-      return g;
-    }));
-    this.selected = null;
-    $("weight-editor").hidden = true;
-    // Where each neuron (not the inputs) is drawn, and how big its thumbnail can be.
-    this.centres = net.sizes.slice(1).map((n, l) => Array.from({ length: n }, (_, j) => [x(l + 1), y(l + 1, j)]));
-    this.thumbnailSize = Math.max(8, Math.round(Math.min(26, (H - 30) / Math.max(...net.sizes.slice(1)) - 2)));
-    this.placeThumbnails();
   }
 
   requestNeuronMap() {
@@ -359,11 +299,7 @@ export class TrainView {
 
   // `refused`: the server refused the typed value; show its own, marked, even in a focused input.
   showEditor(name, { refused = false } = {}) {
-    if (this.selected !== name) {
-      $("network").querySelectorAll(".selected").forEach((el) => el.classList.remove("selected"));
-      const line = $("network").querySelector(`line.edge[data-name="${name}"]`);
-      if (line) line.classList.add("selected");
-    }
+    if (this.selected !== name) this.diagram.select(name);
     this.selected = name;
     const value = this.valueOf(name);
     $("weight-editor").hidden = false;
@@ -382,11 +318,4 @@ export class TrainView {
     if (!this.selected || !isFinite(value)) return;
     this.connection.sendLatest({ type: "set_param", name: this.selected, value });
   }
-}
-
-function svgElement(tag, attributes, text) {
-  const el = document.createElementNS(SVG_NS, tag);
-  for (const [k, v] of Object.entries(attributes)) el.setAttribute(k, v);
-  if (text !== undefined) el.textContent = text;
-  return el;
 }
