@@ -37,7 +37,8 @@ def test_press_play_and_the_loss_falls_and_the_boundary_changes(browse, live_ser
         assert page.text_content("#stat-step") == "0"
         before = page.evaluate("document.getElementById('boundary').toDataURL()")
         page.click("#play")
-        page.wait_for_function("() => Number(document.getElementById('stat-step').textContent) >= 15", timeout=120_000)
+        page.wait_for_function("() => Number(document.getElementById('stat-step').textContent) >= 15"
+                               " && window.gradwalk.views.train.history.length >= 2", timeout=120_000)
         page.click("#play")  # pause
         history = page.evaluate("window.gradwalk.views.train.history")
         after = page.evaluate("document.getElementById('boundary').toDataURL()")

@@ -248,7 +248,9 @@ def test_a_regression_data_set_trains_with_mse(browse, live_server):
         page.wait_for_function("() => window.gradwalk.views.train.state.regression === true")
         loss_choice = page.input_value("#loss")
         page.click("#play")
-        page.wait_for_function("() => Number(document.getElementById('stat-step').textContent) >= 60", timeout=120_000)
+        # a frame carries the mean loss since the last one: wait for several, not just for 60 steps
+        page.wait_for_function("() => Number(document.getElementById('stat-step').textContent) >= 60"
+                               " && window.gradwalk.views.train.history.length >= 4", timeout=120_000)
         page.click("#play")
         history = page.evaluate("window.gradwalk.views.train.history")
         accuracy, caption = page.text_content("#stat-accuracy"), page.text_content("#boundary-caption")
